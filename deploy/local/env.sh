@@ -1,0 +1,29 @@
+# Sourced by the deploy/local scripts: one place for ports, paths and the jar cache.
+# Every value can be overridden from the environment (the README lists them).
+ROOT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+STATE_DIR="${SETTLEMENT_STATE_DIR:-$ROOT_DIR/.local}"
+CACHE_DIR="${SETTLEMENT_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/settlement}"
+KAFKA_PORT="${KAFKA_PORT:-9092}"
+KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
+PG_PORT="${PG_PORT:-5432}"
+PG_USER="${PG_USER:-settlement}"
+PG_PASSWORD="${PG_PASSWORD:-settlement}"
+KAFKA_VERSION="4.1.1"
+KAFKA_LIBS="$CACHE_DIR/kafka-$KAFKA_VERSION/libs"
+mkdir -p "$STATE_DIR"
+
+log() { printf '[%s] %s\n' "$(basename "$0")" "$*" >&2; }
+
+# wait_for DESCRIPTION SECONDS COMMAND...: polls COMMAND once a second until it succeeds.
+wait_for() {
+  local what="$1" seconds="$2"; shift 2
+  local i
+  for ((i = 0; i < seconds; i++)); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 1
+  done
+  log "$what did not come up within ${seconds}s"
+  return 1
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }

@@ -1,0 +1,1 @@
+"""Settlement platform: orders, ledger, payouts."""
