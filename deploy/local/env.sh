@@ -27,3 +27,20 @@ wait_for() {
 }
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+ORDERS_PORT="${ORDERS_PORT:-8001}"
+LEDGER_PORT="${LEDGER_PORT:-8002}"
+PAYOUTS_PORT="${PAYOUTS_PORT:-8003}"
+SERVICES=(orders ledger payouts)
+service_port() { case "$1" in orders) echo "$ORDERS_PORT" ;; ledger) echo "$LEDGER_PORT" ;; payouts) echo "$PAYOUTS_PORT" ;; esac; }
+
+# Secrets for local runs: taken from the environment, else generated once and kept (mode 600)
+# under the state directory so every service and the CLI agree on them.
+local_secret() {
+  local name="$1" file="$STATE_DIR/$2"
+  if [ -n "${!name:-}" ]; then printf '%s' "${!name}"; return; fi
+  if [ ! -s "$file" ]; then
+    (umask 077; python3 -c 'import secrets; print(secrets.token_urlsafe(32))' > "$file")
+  fi
+  cat "$file"
+}

@@ -1,0 +1,104 @@
+"""Transactional outbox: events are rows written in the same transaction as the state change.
+
+Writers call `add_to_outbox` inside their unit of work; `OutboxRelay` publishes committed rows
+later. Per-key order on the topic equals commit order per key because every writer takes a
+transaction-scoped advisory lock on each key it writes: a second writer of the same key waits
+until the first commits, so its row id (and the relay's publication order) comes after.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    LargeBinary,
+    MetaData,
+    Table,
+    Text,
+    func,
+    insert,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+
+class RecordLike(Protocol):
+    @property
+    def key(self) -> bytes: ...
+    @property
+    def value(self) -> bytes: ...
+    @property
+    def headers(self) -> Sequence[tuple[str, bytes]]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingRecord:
+    """A Kafka record bound for `topic`, as the relay sends it."""
+
+    topic: str
+    key: bytes
+    value: bytes
+    headers: Sequence[tuple[str, bytes]]
+
+
+def define_outbox_table(metadata: MetaData) -> Table:
+    """The outbox table; each service adds it to its own metadata and migrations."""
+    return Table(
+        "outbox",
+        metadata,
+        Column("id", BigInteger, primary_key=True, autoincrement=True),
+        Column("topic", Text, nullable=False),
+        Column("key", LargeBinary, nullable=False),
+        Column("value", LargeBinary, nullable=False),
+        Column("headers", JSONB, nullable=False, doc="[[name, utf-8 value], ...]"),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("published_at", DateTime(timezone=True), nullable=True),
+        Index(
+            "outbox_unpublished",
+            "id",
+            postgresql_where=text("published_at IS NULL"),
+        ),
+    )
+
+
+async def lock_keys(conn: AsyncConnection, keys: Sequence[bytes]) -> None:
+    """Serialize writers per key until commit (sorted, so two writers never deadlock)."""
+    distinct = sorted({key.hex() for key in keys})
+    if not distinct:
+        return
+    await conn.execute(
+        text(
+            "SELECT pg_advisory_xact_lock(h) FROM "
+            "(SELECT DISTINCT hashtextextended(k, 7) AS h FROM unnest(CAST(:keys AS text[])) k) s "
+            "ORDER BY h"
+        ),
+        {"keys": distinct},
+    )
+
+
+async def add_to_outbox(
+    conn: AsyncConnection, outbox: Table, topic: str, records: Sequence[RecordLike]
+) -> None:
+    """Queue records for `topic` in the caller's transaction; nothing is sent before commit."""
+    if not records:
+        return
+    await lock_keys(conn, [record.key for record in records])
+    await conn.execute(
+        insert(outbox),
+        [
+            {
+                "topic": topic,
+                "key": record.key,
+                "value": record.value,
+                "headers": [[name, value.decode()] for name, value in record.headers],
+            }
+            for record in records
+        ],
+    )

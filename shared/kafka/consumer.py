@@ -1,0 +1,132 @@
+"""Batch consumption with manual positions.
+
+Positions are the consumer's to keep: `load_positions` (usually reading the service's own
+database) is asked on every partition assignment, and the consumer seeks there, so a crash between
+a database commit and a Kafka offset commit neither loses nor repeats work. Kafka's committed
+offsets are still updated after each batch so standard tools can show the group's lag.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+
+from shared.kafka.config import STOP_TIMEOUT_S, consumer_config
+
+PositionKey = tuple[str, int]
+LoadPositions = Callable[[], Awaitable[Mapping[PositionKey, int]]]
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumedRecord:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: tuple[tuple[str, bytes], ...]
+    timestamp_ms: int
+
+    @classmethod
+    def from_aiokafka(cls, record: Any) -> ConsumedRecord:
+        return cls(
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            key=record.key,
+            value=record.value,
+            headers=tuple(record.headers or ()),
+            timestamp_ms=record.timestamp,
+        )
+
+    @property
+    def position_key(self) -> PositionKey:
+        return (self.topic, self.partition)
+
+
+def next_offsets(records: Sequence[ConsumedRecord]) -> dict[PositionKey, int]:
+    """The offset to read next on each partition once `records` are handled."""
+    result: dict[PositionKey, int] = {}
+    for record in records:
+        result[record.position_key] = max(result.get(record.position_key, 0), record.offset + 1)
+    return result
+
+
+class _SeekToStoredPositions(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, consumer: AIOKafkaConsumer, load_positions: LoadPositions | None) -> None:
+        self._consumer = consumer
+        self._load_positions = load_positions
+
+    async def on_partitions_revoked(self, revoked: object) -> None:
+        return None
+
+    async def on_partitions_assigned(self, assigned: Sequence[TopicPartition]) -> None:
+        if self._load_positions is None:
+            return
+        stored = await self._load_positions()
+        for tp in assigned:
+            offset = stored.get((tp.topic, tp.partition))
+            if offset is not None:
+                self._consumer.seek(tp, offset)
+
+
+class BatchConsumer:
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        group_id: str,
+        topics: Sequence[str],
+        *,
+        client_id: str,
+        load_positions: LoadPositions | None = None,
+        max_records: int = 500,
+    ) -> None:
+        self._consumer = AIOKafkaConsumer(**consumer_config(bootstrap_servers, group_id, client_id))
+        self._topics = list(topics)
+        self._max_records = max_records
+        self._listener = _SeekToStoredPositions(self._consumer, load_positions)
+        self._started = False
+
+    async def start(self, timeout_s: float = 30.0) -> None:
+        self._consumer.subscribe(self._topics, listener=self._listener)
+        await asyncio.wait_for(self._consumer.start(), timeout_s)
+        self._started = True
+
+    async def stop(self) -> None:
+        if self._started:
+            self._started = False
+            await asyncio.wait_for(self._consumer.stop(), STOP_TIMEOUT_S)
+
+    async def next_batch(self, timeout_ms: int = 200) -> list[ConsumedRecord]:
+        fetched = await self._consumer.getmany(timeout_ms=timeout_ms, max_records=self._max_records)
+        return [
+            ConsumedRecord.from_aiokafka(record)
+            for records in fetched.values()
+            for record in records
+        ]
+
+    async def commit(self, offsets: Mapping[PositionKey, int]) -> None:
+        """Record progress in Kafka's group offsets (informational when positions live in a DB)."""
+        if offsets:
+            await self._consumer.commit(
+                {TopicPartition(topic, partition): o for (topic, partition), o in offsets.items()}
+            )
+
+    async def seek(self, offsets: Mapping[PositionKey, int]) -> None:
+        for (topic, partition), offset in offsets.items():
+            self._consumer.seek(TopicPartition(topic, partition), offset)
+
+    async def lag(self) -> dict[PositionKey, int]:
+        """Records between this consumer's position and each partition's high-water mark."""
+        result: dict[PositionKey, int] = {}
+        for tp in self._consumer.assignment():
+            highwater = self._consumer.highwater(tp)
+            if highwater is None:
+                continue
+            position = await self._consumer.position(tp)
+            result[(tp.topic, tp.partition)] = max(0, highwater - position)
+        return result
