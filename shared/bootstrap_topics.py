@@ -1,8 +1,9 @@
-"""Creates every topic of the system and its dead-letter topic: `python -m shared.bootstrap_topics`."""
+"""Creates every topic and its dead-letter topic: `python -m shared.bootstrap_topics`."""
 
 from __future__ import annotations
 
 import asyncio
+
 from shared.kafka.topics import ensure_topics
 from shared.settings import ServiceSettings
 

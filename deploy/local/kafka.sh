@@ -52,7 +52,7 @@ start() {
   log "starting Kafka on 127.0.0.1:$KAFKA_PORT"
   nohup java -Xms256m -Xmx512m -XX:+UseG1GC -XX:TieredStopAtLevel=1 "${java_opts[@]}" \
     -cp "$KAFKA_LIBS/*" kafka.Kafka "$KAFKA_STATE/server.properties" \
-    >"$KAFKA_STATE/logs/stdout.log" 2>&1 &
+    >"$KAFKA_STATE/logs/stdout.log" 2>&1 </dev/null &
   echo $! > "$PID_FILE"
   if ! wait_for "Kafka" 90 broker_answers; then
     tail -20 "$KAFKA_STATE/logs/stdout.log" "$KAFKA_STATE/logs/broker.log" >&2 || true

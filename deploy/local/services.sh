@@ -7,6 +7,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 SVC_STATE="$STATE_DIR/services"
 PY="$ROOT_DIR/.venv/bin/python"
 mkdir -p "$SVC_STATE"
+cd "$ROOT_DIR"
 
 running() { [ -f "$SVC_STATE/$1.pid" ] && kill -0 "$(cat "$SVC_STATE/$1.pid")" 2>/dev/null; }
 answers() { curl -fsS -o /dev/null "http://127.0.0.1:$(service_port "$1")/readyz"; }
@@ -16,14 +17,15 @@ start() {
   ADMIN_TOKEN=$(local_secret ADMIN_TOKEN admin-token)
   TOKEN_SIGNING_KEY=$(local_secret TOKEN_SIGNING_KEY token-signing-key)
   export ORDERS_PORT LEDGER_PORT PAYOUTS_PORT
-  (cd "$ROOT_DIR" && "$PY" -m shared.bootstrap_topics)
+  "$PY" -m shared.bootstrap_topics
   for svc in "${SERVICES[@]}"; do
     if running "$svc"; then log "$svc already running"; continue; fi
-    (cd "$ROOT_DIR" && "$PY" -m "services.$svc" migrate) >>"$SVC_STATE/$svc.log" 2>&1 ||
+    "$PY" -m "services.$svc" migrate >>"$SVC_STATE/$svc.log" 2>&1 </dev/null ||
       { log "$svc migrations failed; see $SVC_STATE/$svc.log"; tail -20 "$SVC_STATE/$svc.log" >&2; exit 1; }
     log "starting $svc on 127.0.0.1:$(service_port "$svc")"
-    (cd "$ROOT_DIR" && nohup "$PY" -m "services.$svc" serve >>"$SVC_STATE/$svc.log" 2>&1 &
-     echo $! > "$SVC_STATE/$svc.pid")
+    # Started directly (no subshell) so the pid file names the service and no pipe stays open.
+    nohup "$PY" -m "services.$svc" serve >>"$SVC_STATE/$svc.log" 2>&1 </dev/null &
+    echo $! > "$SVC_STATE/$svc.pid"
   done
   for svc in "${SERVICES[@]}"; do
     wait_for "$svc" 60 answers "$svc" || { tail -20 "$SVC_STATE/$svc.log" >&2; exit 1; }

@@ -85,21 +85,31 @@ class BatchConsumer:
         load_positions: LoadPositions | None = None,
         max_records: int = 500,
     ) -> None:
-        self._consumer = AIOKafkaConsumer(**consumer_config(bootstrap_servers, group_id, client_id))
+        self._config = consumer_config(bootstrap_servers, group_id, client_id)
         self._topics = list(topics)
         self._max_records = max_records
-        self._listener = _SeekToStoredPositions(self._consumer, load_positions)
-        self._started = False
+        self._load_positions = load_positions
+        self._started: AIOKafkaConsumer | None = None
+
+    @property
+    def _consumer(self) -> AIOKafkaConsumer:
+        if self._started is None:
+            raise RuntimeError("BatchConsumer.start() has not been awaited")
+        return self._started
 
     async def start(self, timeout_s: float = 30.0) -> None:
-        self._consumer.subscribe(self._topics, listener=self._listener)
-        await asyncio.wait_for(self._consumer.start(), timeout_s)
-        self._started = True
+        """Join the group; aiokafka needs the running loop, so the client is made here."""
+        consumer = AIOKafkaConsumer(**self._config)
+        consumer.subscribe(
+            self._topics, listener=_SeekToStoredPositions(consumer, self._load_positions)
+        )
+        await asyncio.wait_for(consumer.start(), timeout_s)
+        self._started = consumer
 
     async def stop(self) -> None:
-        if self._started:
-            self._started = False
-            await asyncio.wait_for(self._consumer.stop(), STOP_TIMEOUT_S)
+        consumer, self._started = self._started, None
+        if consumer is not None:
+            await asyncio.wait_for(consumer.stop(), STOP_TIMEOUT_S)
 
     async def next_batch(self, timeout_ms: int = 200) -> list[ConsumedRecord]:
         fetched = await self._consumer.getmany(timeout_ms=timeout_ms, max_records=self._max_records)

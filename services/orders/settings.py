@@ -1,0 +1,14 @@
+"""Settings of the orders service (see README, Configuration)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from shared.settings import ServiceSettings
+
+
+class OrdersSettings(ServiceSettings):
+    service_name: str = "orders"
+    http_port: int = Field(8001, ge=1, le=65535, validation_alias="ORDERS_PORT")
+    database_name: str = Field("orders", validation_alias="ORDERS_DB")
+    database_url_override: str | None = Field(None, validation_alias="ORDERS_DATABASE_URL")

@@ -1,0 +1,227 @@
+"""Topic `ledger.v1`: what the ledger posted, published for the payouts service.
+
+The payouts service holds each order's funds from these events alone: its per-party pending amount
+for an order is the `ledger.order_posted` legs minus every `phase="pending"` reversal; the release
+instant comes from `ledger.order_delivered.delivered_at` and the posted `release_terms` (the
+`order.placed` terms' `release_terms()`), e.g. through `shared.regions.release_at`.
+
+Keys: order events are keyed by order id (so they arrive in posting order); payout postings by
+payee (`common.payee_key`). The ledger publishes in business order even when orders.v1 events came
+out of order: `order_posted` comes first; `order_delivered` when delivery is known (it may directly
+follow `order_posted` if the delivery arrived first).
+
+Legs are one per party (platform fee and cut are summed into one platform leg) and always carry
+non-negative magnitudes; the event type says which way the money moved:
+- `ledger.order_posted`: pending amounts credited; legs sum to `paid_total`.
+- `ledger.order_reversed`: amounts taken back; legs sum to `amount`. `phase="pending"` before
+  release (from pending), `phase="clawback"` after release (from available, which may go
+  negative). A cancellation (`reason="cancel"`, no `refund_id`) is only ever `pending`.
+- `ledger.order_released`: pending moved to available, per party, once per order.
+- `ledger.payout_posted`: `created` moves the amount out of available, `paid` records it as paid
+  out, `failed` returns it to available.
+"""
+
+from collections.abc import Mapping
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any, Literal, Self
+
+from pydantic import model_validator
+
+from shared.events.common import (
+    Amount,
+    Currency,
+    EventModel,
+    Id,
+    Legs,
+    PartyType,
+    PositiveAmount,
+    Region,
+    Timestamp,
+    Upcaster,
+    envelope_of,
+    parse_event,
+    payee_key,
+    registry_of,
+    require_matching_key,
+    upcast_data,
+)
+from shared.events.envelope import Envelope
+from shared.events.terms import ReleaseTerms
+
+TOPIC = "ledger.v1"
+SOURCE = "/settlement/ledger"
+SCHEMA_VERSION = 1
+
+ReversalReason = Literal["refund", "cancel"]
+ReversalPhase = Literal["pending", "clawback"]
+PayoutStatus = Literal["created", "paid", "failed"]
+
+
+class LedgerOrderPosted(EventModel):
+    """The order's split, posted as pending; `occurred_at` is the order's placement time."""
+
+    TYPE = "ledger.order_posted"
+
+    order_id: Id
+    shop_id: Id
+    region: Region
+    currency: Currency
+    occurred_at: Timestamp
+    paid_total: Amount
+    legs: Legs
+    release_terms: ReleaseTerms
+
+    @property
+    def record_key(self) -> str:
+        return self.order_id
+
+    @model_validator(mode="after")
+    def _balanced(self) -> Self:
+        if sum(leg.amount for leg in self.legs) != self.paid_total:
+            raise ValueError("posted legs must sum to paid_total")
+        return self
+
+
+class LedgerOrderDelivered(EventModel):
+    """The order was delivered; its after-sales window runs from `delivered_at`. No money moves."""
+
+    TYPE = "ledger.order_delivered"
+
+    order_id: Id
+    shop_id: Id
+    currency: Currency
+    delivered_at: Timestamp
+
+    @property
+    def record_key(self) -> str:
+        return self.order_id
+
+
+class LedgerOrderReversed(EventModel):
+    """Amounts reversed per party by one refund, or by the cancellation."""
+
+    TYPE = "ledger.order_reversed"
+
+    order_id: Id
+    shop_id: Id
+    currency: Currency
+    reason: ReversalReason
+    refund_id: Id | None
+    """The refund's id for `reason="refund"`; None for a cancellation."""
+    phase: ReversalPhase
+    occurred_at: Timestamp
+    amount: Amount
+    legs: Legs
+
+    @property
+    def record_key(self) -> str:
+        return self.order_id
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if (self.reason == "refund") != (self.refund_id is not None):
+            raise ValueError("refund_id is required for a refund and absent for a cancellation")
+        if self.reason == "cancel" and self.phase != "pending":
+            raise ValueError("a cancellation happens before delivery, so never after release")
+        if sum(leg.amount for leg in self.legs) != self.amount:
+            raise ValueError("reversed legs must sum to amount")
+        return self
+
+
+class LedgerOrderReleased(EventModel):
+    """Each party's remaining pending amount for the order, moved to available."""
+
+    TYPE = "ledger.order_released"
+
+    order_id: Id
+    shop_id: Id
+    currency: Currency
+    released_at: Timestamp
+    legs: Legs
+
+    @property
+    def record_key(self) -> str:
+        return self.order_id
+
+
+class LedgerPayoutPosted(EventModel):
+    """A payout's effect on a payee's balance, posted on each status change."""
+
+    TYPE = "ledger.payout_posted"
+
+    payout_id: Id
+    party_type: PartyType
+    party_id: Id
+    currency: Currency
+    amount: PositiveAmount
+    status: PayoutStatus
+    occurred_at: Timestamp
+
+    @property
+    def record_key(self) -> str:
+        return payee_key(self.party_type, self.party_id)
+
+
+LedgerEvent = (
+    LedgerOrderPosted
+    | LedgerOrderDelivered
+    | LedgerOrderReversed
+    | LedgerOrderReleased
+    | LedgerPayoutPosted
+)
+_MODELS: tuple[type[LedgerEvent], ...] = (
+    LedgerOrderPosted,
+    LedgerOrderDelivered,
+    LedgerOrderReversed,
+    LedgerOrderReleased,
+    LedgerPayoutPosted,
+)
+EVENT_TYPES: Mapping[str, type[LedgerEvent]] = MappingProxyType(registry_of(*_MODELS))
+
+_UPCASTERS: Mapping[int, Upcaster] = MappingProxyType({})
+"""Version n -> n + 1 steps; add one here with each new SCHEMA_VERSION."""
+
+
+def upcast(type_name: str, version: int, data: Mapping[str, Any]) -> dict[str, Any]:
+    """Bring data written at `version` to SCHEMA_VERSION (identity while only v1 exists)."""
+    return upcast_data(
+        topic=TOPIC,
+        current=SCHEMA_VERSION,
+        steps=_UPCASTERS,
+        type_name=type_name,
+        version=version,
+        data=data,
+    )
+
+
+def parse(type_name: str, data: Mapping[str, Any], *, version: int = SCHEMA_VERSION) -> LedgerEvent:
+    """Upcast and validate; raises UnknownEventTypeError, UnsupportedSchemaVersionError or
+    pydantic.ValidationError (all ValueError)."""
+    return parse_event(
+        topic=TOPIC,
+        registry=EVENT_TYPES,
+        type_name=type_name,
+        data=upcast(type_name, version, data),
+    )
+
+
+def parse_envelope(envelope: Envelope) -> LedgerEvent:
+    """The event in an envelope read from this topic; also refuses a mismatched record key."""
+    event = parse(envelope.type, envelope.data, version=envelope.schemaversion)
+    require_matching_key(envelope, event)
+    return event
+
+
+def to_envelope(
+    event: LedgerEvent, *, event_id: str, time: datetime, subject: str | None = None
+) -> Envelope:
+    """Wrap an event for publishing on this topic; `time` is when it was posted."""
+    return envelope_of(
+        event,
+        source=SOURCE,
+        schema_version=SCHEMA_VERSION,
+        event_id=event_id,
+        time=time,
+        subject=subject,
+    )

@@ -1,0 +1,230 @@
+"""Topic `orders.v1`: what the shops told us, published by the orders service.
+
+Every record is keyed by order id, so one order's events stay in order on one partition; the orders
+service publishes them in business order (placed, then delivered/refunded/cancelled) even when the
+webhooks arrived otherwise.
+
+`order.placed` is self-sufficient for the split: each line carries its resolved rate and plan, and
+`terms` carries the region terms in force, so later plan or region changes never alter an order.
+Invariants checked on read, so a bad producer is caught at the consumer's door (and DLQ'd):
+- `base = unit_price * quantity - discount >= 0` per line, line numbers unique;
+- a line with a plan has `100 <= rate_bps <= 8000`; a line without one has `rate_bps == 0`;
+- a commission rate requires a creator (the orders service resolves no plan without one); an
+  agency without a creator is accepted, as the webhook allows it, and simply earns nothing.
+`order.refunded.refunded_total` is cumulative including this refund.
+"""
+
+from collections.abc import Mapping
+from datetime import datetime
+from types import MappingProxyType
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import Field, model_validator
+
+from shared.events.common import (
+    Amount,
+    Bps,
+    Count,
+    Currency,
+    EventModel,
+    EventPart,
+    Id,
+    PositiveAmount,
+    Region,
+    Timestamp,
+    Upcaster,
+    envelope_of,
+    parse_event,
+    registry_of,
+    require_matching_key,
+    upcast_data,
+)
+from shared.events.envelope import Envelope
+from shared.events.terms import OrderTerms
+
+TOPIC = "orders.v1"
+SOURCE = "/settlement/orders"
+SCHEMA_VERSION = 1
+MIN_PLAN_RATE_BPS = 100
+MAX_PLAN_RATE_BPS = 8000
+
+PlanType = Literal["targeted", "open", "shop"]
+
+
+class OrderLine(EventPart):
+    """One order line with the commission rate resolved for it at placement."""
+
+    line_no: Count
+    sku: Id
+    quantity: Count
+    unit_price: Amount
+    discount: Amount
+    """Minor units off the whole line, not per unit."""
+    rate_bps: Bps
+    plan_id: Id | None
+    plan_type: PlanType | None
+
+    @property
+    def base(self) -> int:
+        """Commissionable amount of the line, in minor units."""
+        return self.unit_price * self.quantity - self.discount
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.base < 0:
+            raise ValueError(f"line {self.line_no}: discount exceeds unit_price * quantity")
+        if (self.plan_id is None) != (self.plan_type is None):
+            raise ValueError(f"line {self.line_no}: plan_id and plan_type go together")
+        if self.plan_id is None and self.rate_bps != 0:
+            raise ValueError(f"line {self.line_no}: a rate without a plan")
+        if self.plan_id is not None and not (
+            MIN_PLAN_RATE_BPS <= self.rate_bps <= MAX_PLAN_RATE_BPS
+        ):
+            bounds = f"{MIN_PLAN_RATE_BPS}..{MAX_PLAN_RATE_BPS}"
+            raise ValueError(f"line {self.line_no}: a plan rate must be within {bounds} bps")
+        return self
+
+
+class Agency(EventPart):
+    """The creator's agency (MCN) and its share of the creator's commission after the cut."""
+
+    agency_id: Id
+    share_bps: Bps
+
+
+class OrderPlaced(EventModel):
+    TYPE = "order.placed"
+
+    order_id: Id
+    shop_id: Id
+    region: Region
+    currency: Currency
+    occurred_at: Timestamp
+    lines: Annotated[list[OrderLine], Field(min_length=1)]
+    shipping_fee: Amount
+    """Minor units; paid by the buyer, never commissionable."""
+    creator_id: Id | None = None
+    agency: Agency | None = None
+    terms: OrderTerms
+
+    @property
+    def record_key(self) -> str:
+        return self.order_id
+
+    @property
+    def paid_total(self) -> int:
+        """What the buyer paid, in minor units: sum of line bases plus shipping."""
+        return sum(line.base for line in self.lines) + self.shipping_fee
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        numbers = [line.line_no for line in self.lines]
+        if len(set(numbers)) != len(numbers):
+            raise ValueError("line_no must be unique within an order")
+        if self.creator_id is None and any(line.rate_bps for line in self.lines):
+            raise ValueError("a commission rate needs a creator")
+        return self
+
+
+class OrderDelivered(EventModel):
+    TYPE = "order.delivered"
+
+    order_id: Id
+    shop_id: Id
+    delivered_at: Timestamp
+
+    @property
+    def record_key(self) -> str:
+        return self.order_id
+
+
+class OrderRefunded(EventModel):
+    TYPE = "order.refunded"
+
+    order_id: Id
+    shop_id: Id
+    refund_id: Id
+    amount: PositiveAmount
+    """Minor units refunded by this refund."""
+    occurred_at: Timestamp
+    refunded_total: PositiveAmount
+    """Minor units refunded so far, this refund included; never above the order's paid_total."""
+
+    @property
+    def record_key(self) -> str:
+        return self.order_id
+
+    @model_validator(mode="after")
+    def _cumulative(self) -> Self:
+        if self.refunded_total < self.amount:
+            raise ValueError("refunded_total includes this refund, so it cannot be below amount")
+        return self
+
+
+class OrderCancelled(EventModel):
+    TYPE = "order.cancelled"
+
+    order_id: Id
+    shop_id: Id
+    occurred_at: Timestamp
+
+    @property
+    def record_key(self) -> str:
+        return self.order_id
+
+
+OrdersEvent = OrderPlaced | OrderDelivered | OrderRefunded | OrderCancelled
+_MODELS: tuple[type[OrdersEvent], ...] = (
+    OrderPlaced,
+    OrderDelivered,
+    OrderRefunded,
+    OrderCancelled,
+)
+EVENT_TYPES: Mapping[str, type[OrdersEvent]] = MappingProxyType(registry_of(*_MODELS))
+
+_UPCASTERS: Mapping[int, Upcaster] = MappingProxyType({})
+"""Version n -> n + 1 steps; add one here with each new SCHEMA_VERSION."""
+
+
+def upcast(type_name: str, version: int, data: Mapping[str, Any]) -> dict[str, Any]:
+    """Bring data written at `version` to SCHEMA_VERSION (identity while only v1 exists)."""
+    return upcast_data(
+        topic=TOPIC,
+        current=SCHEMA_VERSION,
+        steps=_UPCASTERS,
+        type_name=type_name,
+        version=version,
+        data=data,
+    )
+
+
+def parse(type_name: str, data: Mapping[str, Any], *, version: int = SCHEMA_VERSION) -> OrdersEvent:
+    """Upcast and validate; raises UnknownEventTypeError, UnsupportedSchemaVersionError or
+    pydantic.ValidationError (all ValueError)."""
+    return parse_event(
+        topic=TOPIC,
+        registry=EVENT_TYPES,
+        type_name=type_name,
+        data=upcast(type_name, version, data),
+    )
+
+
+def parse_envelope(envelope: Envelope) -> OrdersEvent:
+    """The event in an envelope read from this topic; also refuses a mismatched record key."""
+    event = parse(envelope.type, envelope.data, version=envelope.schemaversion)
+    require_matching_key(envelope, event)
+    return event
+
+
+def to_envelope(
+    event: OrdersEvent, *, event_id: str, time: datetime, subject: str | None = None
+) -> Envelope:
+    """Wrap an event for publishing on this topic; `time` is when it was recorded."""
+    return envelope_of(
+        event,
+        source=SOURCE,
+        schema_version=SCHEMA_VERSION,
+        event_id=event_id,
+        time=time,
+        subject=subject,
+    )

@@ -1,0 +1,39 @@
+"""`python -m services.<name> migrate|serve`: the same two commands for every service."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import uvicorn
+from fastapi import FastAPI
+
+from shared.db.migrations import upgrade_to_head
+from shared.logging import configure_logging
+from shared.settings import ServiceSettings
+
+
+def main(
+    settings_factory: Callable[[], ServiceSettings],
+    create_app: Callable[[ServiceSettings], FastAPI],
+    migrations_dir: Path,
+    argv: list[str] | None = None,
+) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    command = args[0] if args else "serve"
+    settings = settings_factory()
+    configure_logging(settings.service_name, settings.log_level)
+    if command == "migrate":
+        upgrade_to_head(migrations_dir, settings.database_url)
+    elif command == "serve":
+        uvicorn.run(
+            create_app(settings),
+            host=settings.http_host,
+            port=settings.http_port,
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=10,
+        )
+    else:
+        raise SystemExit(f"usage: python -m services.{settings.service_name} migrate|serve")

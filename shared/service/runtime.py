@@ -1,0 +1,152 @@
+"""What every service process runs besides its own logic: the engine, the Kafka sender, the outbox
+relay and its metrics, background workers, and the probes. Each service's `app.py` composes one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from prometheus_client import CollectorRegistry, Counter, Gauge
+from sqlalchemy import Table
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shared.auth import TokenAuthority
+from shared.db.engine import make_engine, ping
+from shared.db.outbox_relay import OutboxRelay
+from shared.http.health import health_router
+from shared.http.metrics import instrument
+from shared.http.problems import install_problem_handlers
+from shared.http.request_id import RequestIdMiddleware
+from shared.kafka.producer import KafkaSender
+from shared.logging import get_logger
+from shared.service.clock import utc_now
+from shared.settings import ServiceSettings
+
+Worker = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+log = get_logger(__name__)
+
+
+@dataclass
+class ServiceRuntime:
+    """The adapters a service shares with its workers; built before the app starts serving."""
+
+    settings: ServiceSettings
+    engine: AsyncEngine
+    sender: KafkaSender
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+    workers: list[Worker] = field(default_factory=list)
+
+    @classmethod
+    def from_settings(cls, settings: ServiceSettings) -> ServiceRuntime:
+        return cls(
+            settings=settings,
+            engine=make_engine(
+                settings.database_url,
+                pool_size=settings.db_pool_size,
+                application_name=settings.service_name,
+            ),
+            sender=KafkaSender(settings.kafka_bootstrap_servers, client_id=settings.service_name),
+        )
+
+    def add_outbox_relay(self, outbox: Table) -> OutboxRelay:
+        relay = OutboxRelay(
+            self.engine,
+            outbox,
+            self.sender.send_batch,
+            batch_size=self.settings.outbox_batch_size,
+            poll_interval_s=self.settings.outbox_poll_interval_s,
+        )
+        self.workers.append(relay.run)
+        self.workers.append(_outbox_metrics(relay, self.registry))
+        return relay
+
+    async def kafka_reachable(self) -> None:
+        """A TCP connection to a bootstrap server opens (cheap enough for every /readyz)."""
+        errors: list[str] = []
+        for server in self.settings.kafka_bootstrap_servers.split(","):
+            host, _, port = server.strip().rpartition(":")
+            try:
+                _, writer = await asyncio.wait_for(asyncio.open_connection(host, int(port)), 2)
+            except (OSError, TimeoutError) as error:
+                errors.append(f"{server}: {error or type(error).__name__}")
+                continue
+            writer.close()
+            return
+        raise ConnectionError("; ".join(errors))
+
+    async def database_reachable(self) -> None:
+        await ping(self.engine)
+
+
+def build_app(
+    runtime: ServiceRuntime, *, title: str, description: str, routers: Sequence[APIRouter]
+) -> FastAPI:
+    """A FastAPI app with problem+json errors, request ids, metrics, probes and the workers."""
+    settings = runtime.settings
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.sender.start()
+        stop = asyncio.Event()
+        tasks = [asyncio.create_task(worker(stop)) for worker in runtime.workers]
+        log.info("service_started", port=settings.http_port)
+        try:
+            yield
+        finally:
+            stop.set()
+            await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 15)
+            await runtime.sender.stop()
+            await runtime.engine.dispose()
+            log.info("service_stopped")
+
+    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    app.state.runtime = runtime
+    app.state.token_authority = TokenAuthority(
+        admin_token=settings.admin_token.get_secret_value(),
+        signing_key=settings.token_signing_key.get_secret_value().encode(),
+        clock=utc_now,
+    )
+    install_problem_handlers(app)
+    for router in routers:
+        app.include_router(router)
+    app.include_router(
+        health_router({"database": runtime.database_reachable, "kafka": runtime.kafka_reachable})
+    )
+    instrument(app, settings.service_name, runtime.registry)
+    app.add_middleware(RequestIdMiddleware)
+    return app
+
+
+def _outbox_metrics(relay: OutboxRelay, registry: CollectorRegistry) -> Worker:
+    unpublished = Gauge(
+        "outbox_unpublished_rows", "Outbox rows committed but not yet on Kafka.", registry=registry
+    )
+    oldest = Gauge(
+        "outbox_oldest_unpublished_age_seconds",
+        "Age of the oldest outbox row not yet on Kafka, in seconds (0 when none).",
+        registry=registry,
+    )
+    published = Counter(
+        "outbox_published_records", "Outbox rows published to Kafka.", registry=registry
+    )
+
+    async def refresh(stop: asyncio.Event) -> None:
+        reported = 0
+        while not stop.is_set():
+            try:
+                backlog = await relay.backlog()
+                unpublished.set(backlog.unpublished)
+                oldest.set(backlog.oldest_age_seconds)
+            except Exception as error:  # the database may be down; /readyz says so
+                log.warning("outbox_backlog_unavailable", error=str(error))
+            published.inc(relay.published_total - reported)
+            reported = relay.published_total
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 2.0)
+
+    return refresh
