@@ -44,6 +44,9 @@ class ServiceSettings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", validation_alias="LOG_LEVEL"
     )
+    topic_orders: str = Field("orders.v1", validation_alias="TOPIC_ORDERS")
+    topic_ledger: str = Field("ledger.v1", validation_alias="TOPIC_LEDGER")
+    topic_payouts: str = Field("payouts.v1", validation_alias="TOPIC_PAYOUTS")
     outbox_poll_interval_s: float = Field(0.02, gt=0, le=5, validation_alias="OUTBOX_POLL_S")
     outbox_batch_size: int = Field(500, ge=1, le=10_000, validation_alias="OUTBOX_BATCH_SIZE")
 
