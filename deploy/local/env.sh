@@ -9,7 +9,9 @@ PG_PORT="${PG_PORT:-5432}"
 PG_USER="${PG_USER:-settlement}"
 PG_PASSWORD="${PG_PASSWORD:-settlement}"
 KAFKA_VERSION="4.1.1"
-KAFKA_LIBS="$CACHE_DIR/kafka-$KAFKA_VERSION/libs"
+# The cache is keyed by the pom, so a changed classpath is fetched anew.
+KAFKA_POM_HASH="$(sha1sum "$ROOT_DIR/deploy/local/kafka/pom.xml" | cut -c1-10)"
+KAFKA_LIBS="$CACHE_DIR/kafka-$KAFKA_VERSION-$KAFKA_POM_HASH/libs"
 mkdir -p "$STATE_DIR"
 
 log() { printf '[%s] %s\n' "$(basename "$0")" "$*" >&2; }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A single-node Apache Kafka (KRaft) broker on loopback, run from jars fetched once from Maven Central.
-# Usage: kafka.sh fetch|start|stop|status   (start and stop are idempotent)
+# Usage: kafka.sh fetch|start|stop|status|consume TOPIC COUNT   (start and stop are idempotent)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
@@ -71,9 +71,22 @@ stop() {
   rm -f "$PID_FILE"
 }
 
+# consume TOPIC COUNT: the first COUNT records of TOPIC as "headers<TAB>key<TAB>value" lines, read by
+# Kafka's own Java console consumer (an independent client, for checking what the services publish).
+consume() {
+  fetch
+  java -Dlog4j2.configurationFile="$ROOT_DIR/deploy/local/kafka/log4j2.properties" \
+    -Dkafka.logs.dir="$STATE_DIR/kafka/logs" -cp "$KAFKA_LIBS/*" \
+    org.apache.kafka.tools.consumer.ConsoleConsumer --bootstrap-server "127.0.0.1:$KAFKA_PORT" \
+    --topic "$1" --from-beginning --max-messages "$2" --timeout-ms 30000 \
+    --property print.key=true --property print.headers=true \
+    --property key.separator=$'\t' --property headers.separator=,
+}
+
 status() { if running; then echo "kafka: running (pid $(cat "$PID_FILE"))"; else echo "kafka: stopped"; fi; }
 
 case "${1:-}" in
   fetch) fetch ;; start) start ;; stop) stop ;; status) status ;;
-  *) echo "usage: $0 fetch|start|stop|status" >&2; exit 2 ;;
+  consume) consume "$2" "$3" ;;
+  *) echo "usage: $0 fetch|start|stop|status|consume TOPIC COUNT" >&2; exit 2 ;;
 esac
