@@ -13,6 +13,8 @@ KAFKA_VERSION="4.1.1"
 KAFKA_POM_HASH="$(sha1sum "$ROOT_DIR/deploy/local/kafka/pom.xml" | cut -c1-10)"
 KAFKA_LIBS="$CACHE_DIR/kafka-$KAFKA_VERSION-$KAFKA_POM_HASH/libs"
 mkdir -p "$STATE_DIR"
+# What the services and tests started from these scripts read (shared/settings.py).
+export PG_PORT PG_USER PG_PASSWORD KAFKA_BOOTSTRAP="${KAFKA_BOOTSTRAP:-127.0.0.1:$KAFKA_PORT}"
 
 log() { printf '[%s] %s\n' "$(basename "$0")" "$*" >&2; }
 

@@ -13,7 +13,7 @@ running() { [ -f "$SVC_STATE/$1.pid" ] && kill -0 "$(cat "$SVC_STATE/$1.pid")" 2
 answers() { curl -fsS -o /dev/null "http://127.0.0.1:$(service_port "$1")/readyz"; }
 
 start() {
-  export ADMIN_TOKEN TOKEN_SIGNING_KEY KAFKA_BOOTSTRAP="127.0.0.1:$KAFKA_PORT" PG_PORT PG_USER PG_PASSWORD
+  export ADMIN_TOKEN TOKEN_SIGNING_KEY
   ADMIN_TOKEN=$(local_secret ADMIN_TOKEN admin-token)
   TOKEN_SIGNING_KEY=$(local_secret TOKEN_SIGNING_KEY token-signing-key)
   export ORDERS_PORT LEDGER_PORT PAYOUTS_PORT
