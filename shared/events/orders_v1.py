@@ -14,10 +14,7 @@ Invariants checked on read, so a bad producer is caught at the consumer's door (
 `order.refunded.refunded_total` is cumulative including this refund.
 """
 
-from collections.abc import Mapping
-from datetime import datetime
-from types import MappingProxyType
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import Field, model_validator
 
@@ -32,15 +29,9 @@ from shared.events.common import (
     PositiveAmount,
     Region,
     Timestamp,
-    Upcaster,
-    envelope_of,
-    parse_event,
-    registry_of,
-    require_matching_key,
-    upcast_data,
 )
-from shared.events.envelope import Envelope
 from shared.events.terms import OrderTerms
+from shared.events.topic_schema import TopicSchema
 
 TOPIC = "orders.v1"
 SOURCE = "/settlement/orders"
@@ -180,51 +171,12 @@ _MODELS: tuple[type[OrdersEvent], ...] = (
     OrderRefunded,
     OrderCancelled,
 )
-EVENT_TYPES: Mapping[str, type[OrdersEvent]] = MappingProxyType(registry_of(*_MODELS))
-
-_UPCASTERS: Mapping[int, Upcaster] = MappingProxyType({})
-"""Version n -> n + 1 steps; add one here with each new SCHEMA_VERSION."""
-
-
-def upcast(type_name: str, version: int, data: Mapping[str, Any]) -> dict[str, Any]:
-    """Bring data written at `version` to SCHEMA_VERSION (identity while only v1 exists)."""
-    return upcast_data(
-        topic=TOPIC,
-        current=SCHEMA_VERSION,
-        steps=_UPCASTERS,
-        type_name=type_name,
-        version=version,
-        data=data,
-    )
-
-
-def parse(type_name: str, data: Mapping[str, Any], *, version: int = SCHEMA_VERSION) -> OrdersEvent:
-    """Upcast and validate; raises UnknownEventTypeError, UnsupportedSchemaVersionError or
-    pydantic.ValidationError (all ValueError)."""
-    return parse_event(
-        topic=TOPIC,
-        registry=EVENT_TYPES,
-        type_name=type_name,
-        data=upcast(type_name, version, data),
-    )
-
-
-def parse_envelope(envelope: Envelope) -> OrdersEvent:
-    """The event in an envelope read from this topic; also refuses a mismatched record key."""
-    event = parse(envelope.type, envelope.data, version=envelope.schemaversion)
-    require_matching_key(envelope, event)
-    return event
-
-
-def to_envelope(
-    event: OrdersEvent, *, event_id: str, time: datetime, subject: str | None = None
-) -> Envelope:
-    """Wrap an event for publishing on this topic; `time` is when it was recorded."""
-    return envelope_of(
-        event,
-        source=SOURCE,
-        schema_version=SCHEMA_VERSION,
-        event_id=event_id,
-        time=time,
-        subject=subject,
-    )
+_SCHEMA: TopicSchema[OrdersEvent] = TopicSchema(
+    topic=TOPIC, source=SOURCE, version=SCHEMA_VERSION, models=_MODELS, upcasters={}
+)
+"""Add an upcaster (version n -> n + 1) to `upcasters` with each new SCHEMA_VERSION."""
+EVENT_TYPES = _SCHEMA.event_types
+upcast = _SCHEMA.upcast
+parse = _SCHEMA.parse
+parse_envelope = _SCHEMA.parse_envelope
+to_envelope = _SCHEMA.to_envelope

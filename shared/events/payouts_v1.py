@@ -7,10 +7,7 @@ Payout events are keyed by payee (`common.payee_key`) so a payee's payouts stay 
 share one shape plus the time (and, on failure, the reason) of the transition they announce.
 """
 
-from collections.abc import Mapping
-from datetime import datetime
-from types import MappingProxyType
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import Field
 
@@ -22,15 +19,9 @@ from shared.events.common import (
     PartyType,
     PositiveAmount,
     Timestamp,
-    Upcaster,
-    envelope_of,
-    parse_event,
     payee_key,
-    registry_of,
-    require_matching_key,
-    upcast_data,
 )
-from shared.events.envelope import Envelope
+from shared.events.topic_schema import TopicSchema
 
 TOPIC = "payouts.v1"
 SOURCE = "/settlement/payouts"
@@ -96,53 +87,12 @@ _MODELS: tuple[type[PayoutsEvent], ...] = (
     PayoutPaid,
     PayoutFailed,
 )
-EVENT_TYPES: Mapping[str, type[PayoutsEvent]] = MappingProxyType(registry_of(*_MODELS))
-
-_UPCASTERS: Mapping[int, Upcaster] = MappingProxyType({})
-"""Version n -> n + 1 steps; add one here with each new SCHEMA_VERSION."""
-
-
-def upcast(type_name: str, version: int, data: Mapping[str, Any]) -> dict[str, Any]:
-    """Bring data written at `version` to SCHEMA_VERSION (identity while only v1 exists)."""
-    return upcast_data(
-        topic=TOPIC,
-        current=SCHEMA_VERSION,
-        steps=_UPCASTERS,
-        type_name=type_name,
-        version=version,
-        data=data,
-    )
-
-
-def parse(
-    type_name: str, data: Mapping[str, Any], *, version: int = SCHEMA_VERSION
-) -> PayoutsEvent:
-    """Upcast and validate; raises UnknownEventTypeError, UnsupportedSchemaVersionError or
-    pydantic.ValidationError (all ValueError)."""
-    return parse_event(
-        topic=TOPIC,
-        registry=EVENT_TYPES,
-        type_name=type_name,
-        data=upcast(type_name, version, data),
-    )
-
-
-def parse_envelope(envelope: Envelope) -> PayoutsEvent:
-    """The event in an envelope read from this topic; also refuses a mismatched record key."""
-    event = parse(envelope.type, envelope.data, version=envelope.schemaversion)
-    require_matching_key(envelope, event)
-    return event
-
-
-def to_envelope(
-    event: PayoutsEvent, *, event_id: str, time: datetime, subject: str | None = None
-) -> Envelope:
-    """Wrap an event for publishing on this topic; `time` is when it was recorded."""
-    return envelope_of(
-        event,
-        source=SOURCE,
-        schema_version=SCHEMA_VERSION,
-        event_id=event_id,
-        time=time,
-        subject=subject,
-    )
+_SCHEMA: TopicSchema[PayoutsEvent] = TopicSchema(
+    topic=TOPIC, source=SOURCE, version=SCHEMA_VERSION, models=_MODELS, upcasters={}
+)
+"""Add an upcaster (version n -> n + 1) to `upcasters` with each new SCHEMA_VERSION."""
+EVENT_TYPES = _SCHEMA.event_types
+upcast = _SCHEMA.upcast
+parse = _SCHEMA.parse
+parse_envelope = _SCHEMA.parse_envelope
+to_envelope = _SCHEMA.to_envelope
