@@ -32,6 +32,7 @@ def test_production_starts_with_real_secrets_and_builds_the_database_url(
     monkeypatch.setenv("ADMIN_TOKEN", REAL_SECRET)
     monkeypatch.setenv("TOKEN_SIGNING_KEY", REAL_SECRET[::-1])
     monkeypatch.setenv("PG_HOST", "db.internal")
+    monkeypatch.setenv("PG_PORT", "5433")
     settings = ServiceSettings(database_name="ledger")
     assert settings.database_url.startswith("postgresql+asyncpg://settlement:")
-    assert settings.database_url.endswith("@db.internal:5432/ledger")
+    assert settings.database_url.endswith("@db.internal:5433/ledger")
