@@ -1,0 +1,81 @@
+"""The consume loop every folding service runs: batches in, handler applies them exactly once.
+
+The handler stores its positions with its state (see shared.db.inbox); this loop only fetches,
+isolates poison records (shared.kafka.dead_letters), survives outages by seeking back to the
+stored positions, and mirrors progress into Kafka's group offsets for standard lag tooling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Mapping
+
+from shared.kafka.consumer import BatchConsumer, PositionKey, next_offsets
+from shared.kafka.dead_letters import BatchHandler, SendBatch, is_transient
+from shared.kafka.dead_letters import process_with_dead_letters as _process
+from shared.logging import get_logger
+
+log = get_logger(__name__)
+StoredPositions = Callable[[], Awaitable[Mapping[PositionKey, int]]]
+
+
+async def _pause(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+
+
+async def start_with_retry(consumer: BatchConsumer, stop: asyncio.Event, name: str) -> bool:
+    """Join the group, retrying every 2 s while the broker is away; False if stopped first."""
+    while not stop.is_set():
+        try:
+            await consumer.start()
+            return True
+        except Exception as error:
+            log.warning("consumer_start_failed", consumer=name, error=str(error))
+            await consumer.stop()
+            await _pause(stop, 2.0)
+    return False
+
+
+async def consume_forever(
+    stop: asyncio.Event,
+    *,
+    consumer: BatchConsumer,
+    handler: BatchHandler,
+    stored_positions: StoredPositions,
+    send_dead_letters: SendBatch,
+    name: str,
+    on_batch: Callable[[int, float], None] | None = None,
+) -> None:
+    """Fold batches until `stop`. `on_batch(count, seconds)` feeds the service's metrics."""
+    if not await start_with_retry(consumer, stop, name):
+        return
+    loop = asyncio.get_running_loop()
+    try:
+        while not stop.is_set():
+            records = await consumer.next_batch()
+            if not records:
+                continue
+            started = loop.time()
+            try:
+                await _process(handler, records, send_dead_letters)
+            except Exception as error:
+                # An outage, or a failure to dead-letter: never drop the batch, never die;
+                # go back to what the database says was applied and try again.
+                log.warning(
+                    "batch_retrying",
+                    consumer=name,
+                    error=str(error),
+                    transient=is_transient(error),
+                )
+                await _pause(stop, 1.0)
+                with contextlib.suppress(Exception):
+                    await consumer.seek(await stored_positions())
+                continue
+            if on_batch is not None:
+                on_batch(len(records), loop.time() - started)
+            with contextlib.suppress(Exception):  # informational; the database holds positions
+                await consumer.commit(next_offsets(records))
+    finally:
+        await consumer.stop()
