@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
+
 from shared.service.runtime import ServiceRuntime, build_app
 from shared.settings import ServiceSettings
 from tests.support.infra import SETTINGS
