@@ -7,12 +7,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha1sum | cut -c1-12)
 PY_SOURCES := shared services tests
 
-.PHONY: run test up down venv lint typecheck unit integration infra-up infra-down status bench clean
+.PHONY: run test up down venv tools lint typecheck unit integration infra-up infra-down status bench clean
 
 run: venv  ## bring everything up, run the main job, stop on Ctrl-C
 	deploy/local/run.sh
 
-test: venv lint typecheck  ## every check: format, lint, types, unit and integration tests
+test: venv tools lint typecheck  ## every check: format, lint, types, unit and integration tests
 	deploy/local/with-infra.sh $(BIN)/pytest -q
 
 up: venv  ## start PostgreSQL, Kafka and the three services in the background
@@ -25,6 +25,9 @@ status:
 	@deploy/local/services.sh status; deploy/local/kafka.sh status; deploy/local/postgres.sh status
 
 venv: $(STAMP)
+
+tools:  ## promtool and kcat from Debian's packages, if missing
+	deploy/local/tools.sh
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || \
@@ -45,7 +48,7 @@ typecheck: venv
 unit: venv
 	$(BIN)/pytest -q tests/unit
 
-integration: venv
+integration: venv tools
 	deploy/local/with-infra.sh $(BIN)/pytest -q tests/integration
 
 infra-up: venv
