@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import time
+
 from pydantic import Field
 
 from shared.settings import ServiceSettings
@@ -12,3 +14,21 @@ class PayoutsSettings(ServiceSettings):
     http_port: int = Field(8003, ge=1, le=65535, validation_alias="PAYOUTS_PORT")
     database_name: str = Field("payouts", validation_alias="PAYOUTS_DB")
     database_url_override: str | None = Field(None, validation_alias="PAYOUTS_DATABASE_URL")
+    ledger_consumer_group: str = Field(
+        "payouts-ledger", min_length=1, validation_alias="PAYOUTS_LEDGER_CONSUMER_GROUP"
+    )
+    release_tick_s: float = Field(1.0, gt=0, le=3600, validation_alias="PAYOUTS_RELEASE_TICK_S")
+    """Pause between scans for due holds when the last scan found less than a full batch."""
+    release_batch_size: int = Field(
+        500, ge=1, le=10_000, validation_alias="PAYOUTS_RELEASE_BATCH_SIZE"
+    )
+    payout_schedule_enabled: bool = Field(True, validation_alias="PAYOUTS_SCHEDULE_ENABLED")
+    payout_schedule_at: time = Field(time(2, 0), validation_alias="PAYOUTS_SCHEDULE_AT")
+    """UTC time of day from which the day's scheduled payout run starts (once per day)."""
+    payout_schedule_poll_s: float = Field(
+        30.0, gt=0, le=3600, validation_alias="PAYOUTS_SCHEDULE_POLL_S"
+    )
+    bank_failure_rate: float = Field(0.0, ge=0, le=1, validation_alias="PAYOUTS_BANK_FAILURE_RATE")
+    """Share of payouts the simulated bank declines (local and test environments)."""
+    bank_seed: int = Field(0, validation_alias="PAYOUTS_BANK_SEED")
+    metrics_refresh_s: float = Field(2.0, gt=0, le=600, validation_alias="PAYOUTS_METRICS_S")

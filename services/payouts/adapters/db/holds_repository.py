@@ -1,0 +1,130 @@
+"""SQL for holds: load and save the domain's `Hold`, and claim due holds for release."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.payouts.adapters.db.tables import holds
+from services.payouts.domain.holds import Hold, HoldStatus, PartyAmount
+from services.payouts.domain.release_instant import HoldTerms
+from shared.regions import ReleaseRule
+
+
+def _amounts_json(hold: Hold) -> list[dict[str, Any]]:
+    return [
+        {"party_type": a.party_type, "party_id": a.party_id, "amount": a.amount}
+        for a in hold.amounts
+    ]
+
+
+def _values(hold: Hold) -> dict[str, Any]:
+    return {
+        "shop_id": hold.shop_id,
+        "region": hold.region,
+        "currency": hold.currency,
+        "after_sales_window_days": hold.terms.after_sales_window_days,
+        "release_rule": hold.terms.release_rule,
+        "min_payout": hold.terms.min_payout,
+        "status": hold.status,
+        "amounts": _amounts_json(hold),
+        "delivered_at": hold.delivered_at,
+        "release_at": hold.release_at,
+        "released_at": hold.released_at,
+    }
+
+
+def _hold(row: Row[Any]) -> Hold:
+    return Hold(
+        order_id=row.order_id,
+        shop_id=row.shop_id,
+        region=row.region,
+        currency=row.currency,
+        terms=HoldTerms(
+            after_sales_window_days=row.after_sales_window_days,
+            release_rule=cast(ReleaseRule, row.release_rule),
+            min_payout=row.min_payout,
+        ),
+        status=cast(HoldStatus, row.status),
+        amounts=tuple(
+            PartyAmount(a["party_type"], a["party_id"], int(a["amount"])) for a in row.amounts
+        ),
+        delivered_at=row.delivered_at,
+        release_at=row.release_at,
+        released_at=row.released_at,
+    )
+
+
+async def insert_hold(conn: AsyncConnection, hold: Hold) -> None:
+    await conn.execute(insert(holds).values(order_id=hold.order_id, **_values(hold)))
+
+
+async def save_hold(conn: AsyncConnection, hold: Hold) -> None:
+    await conn.execute(
+        update(holds)
+        .where(holds.c.order_id == hold.order_id)
+        .values(**_values(hold), updated_at=func.now())
+    )
+
+
+async def mark_released(conn: AsyncConnection, released: list[Hold]) -> None:
+    """Store a batch of holds the domain just released (status and `released_at` only change)."""
+    for released_at in {hold.released_at for hold in released}:
+        await conn.execute(
+            update(holds)
+            .where(
+                holds.c.order_id.in_([h.order_id for h in released if h.released_at == released_at])
+            )
+            .values(status="released", released_at=released_at, updated_at=func.now())
+        )
+
+
+async def get_hold(
+    conn: AsyncConnection, order_id: str, *, for_update: bool = False
+) -> Hold | None:
+    query = select(holds).where(holds.c.order_id == order_id)
+    if for_update:
+        query = query.with_for_update()
+    row = (await conn.execute(query)).first()
+    return None if row is None else _hold(row)
+
+
+async def database_now(conn: AsyncConnection) -> datetime:
+    """The database's clock: the one every replica agrees on, used for due-ness."""
+    now = await conn.scalar(select(func.now()))
+    assert isinstance(now, datetime)
+    return now
+
+
+async def claim_due_holds(conn: AsyncConnection, limit: int) -> list[Hold]:
+    """Lock up to `limit` holds due by database time; rows locked by another replica are
+    skipped, so concurrent schedulers never claim the same hold."""
+    query = (
+        select(holds)
+        .where(holds.c.status == "holding", holds.c.release_at <= func.now())
+        .order_by(holds.c.release_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return [_hold(row) for row in await conn.execute(query)]
+
+
+async def count_by_status(conn: AsyncConnection) -> dict[str, int]:
+    rows = await conn.execute(select(holds.c.status, func.count()).group_by(holds.c.status))
+    return {row[0]: int(row[1]) for row in rows}
+
+
+async def due_backlog(conn: AsyncConnection) -> tuple[int, float]:
+    """(holds due by database time but not yet released, age in seconds of the oldest one)."""
+    row = (
+        await conn.execute(
+            select(
+                func.count(),
+                func.coalesce(func.extract("epoch", func.now() - func.min(holds.c.release_at)), 0),
+            ).where(holds.c.status == "holding", holds.c.release_at <= func.now())
+        )
+    ).one()
+    return int(row[0]), float(row[1])

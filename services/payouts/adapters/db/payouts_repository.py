@@ -1,0 +1,146 @@
+"""SQL for payout runs and payouts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.payouts.adapters.db.tables import payout_runs, payouts
+from services.payouts.domain.balances import Payee
+
+
+@dataclass(frozen=True, slots=True)
+class PayoutRow:
+    """A payout as stored; `amount` in minor units of `currency`."""
+
+    payout_id: str
+    run_id: str
+    party_type: str
+    party_id: str
+    currency: str
+    amount: int
+    status: str
+    failure_reason: str | None
+    created_at: datetime
+    completed_at: datetime | None
+
+    @property
+    def payee(self) -> Payee:
+        return Payee(self.party_type, self.party_id, self.currency)
+
+
+def _payout(row: Row[Any]) -> PayoutRow:
+    return PayoutRow(
+        payout_id=row.payout_id,
+        run_id=row.run_id,
+        party_type=row.party_type,
+        party_id=row.party_id,
+        currency=row.currency,
+        amount=int(row.amount),
+        status=row.status,
+        failure_reason=row.failure_reason,
+        created_at=row.created_at,
+        completed_at=row.completed_at,
+    )
+
+
+async def start_run(
+    conn: AsyncConnection, run_id: str, trigger: str, scheduled_for: date | None
+) -> datetime | None:
+    """Insert the run; returns its start time, or None when the day's scheduled run exists."""
+    statement = (
+        pg_insert(payout_runs)
+        .values(run_id=run_id, trigger=trigger, scheduled_for=scheduled_for)
+        .on_conflict_do_nothing()
+        .returning(payout_runs.c.started_at)
+    )
+    started_at = (await conn.execute(statement)).scalar()
+    return started_at if isinstance(started_at, datetime) else None
+
+
+async def create_payout(
+    conn: AsyncConnection, payout_id: str, run_id: str, payee: Payee, amount: int
+) -> PayoutRow:
+    row = (
+        await conn.execute(
+            insert(payouts)
+            .values(
+                payout_id=payout_id,
+                run_id=run_id,
+                party_type=payee.party_type,
+                party_id=payee.party_id,
+                currency=payee.currency,
+                amount=amount,
+                status="created",
+            )
+            .returning(*payouts.c)
+        )
+    ).one()
+    return _payout(row)
+
+
+async def lock_unfinished_payout(conn: AsyncConnection, payout_id: str) -> PayoutRow | None:
+    """Lock a payout still `created` until commit; None if it is finished or another process is
+    settling it (locked rows are skipped), so only one process ever asks the bank about it."""
+    row = (
+        await conn.execute(
+            select(payouts)
+            .where(payouts.c.payout_id == payout_id, payouts.c.status == "created")
+            .with_for_update(skip_locked=True)
+        )
+    ).first()
+    return None if row is None else _payout(row)
+
+
+async def unfinished_payout_ids(conn: AsyncConnection, limit: int = 1_000) -> list[str]:
+    """Payouts still `created`, oldest first: left by a run that stopped before settling them."""
+    query = (
+        select(payouts.c.payout_id)
+        .where(payouts.c.status == "created")
+        .order_by(payouts.c.created_at, payouts.c.payout_id)
+        .limit(limit)
+    )
+    return list((await conn.execute(query)).scalars())
+
+
+async def finish_payout(
+    conn: AsyncConnection, payout_id: str, status: str, failure_reason: str | None
+) -> PayoutRow | None:
+    """Move a `created` payout to `paid` or `failed`; None if it was already finished."""
+    row = (
+        await conn.execute(
+            update(payouts)
+            .where(payouts.c.payout_id == payout_id, payouts.c.status == "created")
+            .values(
+                status=status, failure_reason=failure_reason, completed_at=func.clock_timestamp()
+            )
+            .returning(*payouts.c)
+        )
+    ).first()
+    return None if row is None else _payout(row)
+
+
+async def get_payout(conn: AsyncConnection, payout_id: str) -> PayoutRow | None:
+    row = (await conn.execute(select(payouts).where(payouts.c.payout_id == payout_id))).first()
+    return None if row is None else _payout(row)
+
+
+async def list_payouts(
+    conn: AsyncConnection,
+    *,
+    party_type: str | None = None,
+    party_id: str | None = None,
+    limit: int = 500,
+) -> list[PayoutRow]:
+    """Newest first; filtered by party when given."""
+    query = select(payouts).order_by(payouts.c.created_at.desc(), payouts.c.payout_id).limit(limit)
+    if party_type is not None:
+        query = query.where(payouts.c.party_type == party_type)
+    if party_id is not None:
+        query = query.where(payouts.c.party_id == party_id)
+    return [_payout(row) for row in await conn.execute(query)]
