@@ -65,6 +65,15 @@ class RunningPayouts:
         body: dict[str, Any] = response.json()
         return body
 
+    async def hold_if_known(self, order_id: str) -> dict[str, Any] | None:
+        """The hold, or None while the order's posting has not been folded yet (404)."""
+        response = await self.client.get(f"/v1/holds/{order_id}", headers=ADMIN)
+        if response.status_code == 404:
+            return None
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
 
 @asynccontextmanager
 async def running_payouts(**overrides: Any) -> AsyncIterator[RunningPayouts]:
