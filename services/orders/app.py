@@ -2,19 +2,65 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+import time
+
+from fastapi import FastAPI, Request
+from starlette.responses import Response
 
 from services.orders.adapters.db.tables import outbox
+from services.orders.api import orders, plans, shops, webhooks
+from services.orders.api.context import OrdersContext, webhooks_received_counter
+from services.orders.api.problems import as_problem
+from services.orders.domain.errors import OrdersDomainError
+from services.orders.service.rate_limit import TokenBucketLimiter
+from services.orders.service.webhooks import WebhookPorts
+from services.orders.settings import OrdersSettings
+from shared.http.auth import tokens_router
+from shared.service.clock import utc_now
 from shared.service.runtime import ServiceRuntime, build_app
 from shared.settings import ServiceSettings
 
 
 def create_app(settings: ServiceSettings) -> FastAPI:
-    runtime = ServiceRuntime.from_settings(settings)
+    orders_settings = (
+        settings
+        if isinstance(settings, OrdersSettings)
+        else OrdersSettings.model_validate(settings.model_dump())
+    )
+    runtime = ServiceRuntime.from_settings(orders_settings)
     runtime.add_outbox_relay(outbox)
-    return build_app(
+    app = build_app(
         runtime,
         title="orders",
-        description="The orders service of the settlement platform.",
-        routers=[],
+        description="Signed order webhooks, commission plans and the order state machine; "
+        "publishes orders.v1.",
+        routers=[
+            shops.router,
+            plans.router,
+            webhooks.router,
+            orders.router,
+            tokens_router(),
+        ],
     )
+    app.state.orders = OrdersContext(
+        engine=runtime.engine,
+        webhook_ports=WebhookPorts(
+            engine=runtime.engine,
+            outbox=outbox,
+            topic=orders_settings.topic_orders,
+            clock=utc_now,
+        ),
+        limiter=TokenBucketLimiter(
+            rate_per_s=orders_settings.webhook_rate_per_s,
+            burst=orders_settings.webhook_burst,
+            clock=time.monotonic,
+        ),
+        webhooks_received=webhooks_received_counter(runtime.registry),
+    )
+    app.add_exception_handler(OrdersDomainError, _on_domain_error)
+    return app
+
+
+async def _on_domain_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, OrdersDomainError)
+    return as_problem(exc).to_response(request.url.path)

@@ -12,3 +12,9 @@ class OrdersSettings(ServiceSettings):
     http_port: int = Field(8001, ge=1, le=65535, validation_alias="ORDERS_PORT")
     database_name: str = Field("orders", validation_alias="ORDERS_DB")
     database_url_override: str | None = Field(None, validation_alias="ORDERS_DATABASE_URL")
+    webhook_rate_per_s: float = Field(
+        5_000, gt=0, validation_alias="ORDERS_WEBHOOK_RATE_PER_S", description="per shop"
+    )
+    webhook_burst: int = Field(
+        10_000, ge=1, validation_alias="ORDERS_WEBHOOK_BURST", description="per shop"
+    )

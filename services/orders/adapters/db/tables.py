@@ -1,8 +1,26 @@
-"""Tables of the orders service's own database."""
+"""Tables of the orders service's own database.
+
+Amounts live only inside the order's event stream (JSON ints, minor units of the order currency);
+rates are int basis points.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import MetaData
+from sqlalchemy import (
+    ARRAY,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 
 from shared.db.inbox import define_inbox_tables
 from shared.db.outbox import define_outbox_table
@@ -10,3 +28,62 @@ from shared.db.outbox import define_outbox_table
 metadata = MetaData()
 outbox = define_outbox_table(metadata)
 processed_events, consumer_positions = define_inbox_tables(metadata)
+
+shops = Table(
+    "shops",
+    metadata,
+    Column("shop_id", Text, primary_key=True),
+    Column("region", Text, nullable=False),
+    Column("currency", Text, nullable=False, doc="ISO 4217 code of the region's currency"),
+    Column("webhook_secret", Text, nullable=False, doc="whsec_<base64>; signs new webhooks"),
+    Column(
+        "previous_webhook_secret",
+        Text,
+        nullable=True,
+        doc="still accepted after a rotation until it is retired",
+    ),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+plans = Table(
+    "plans",
+    metadata,
+    Column("plan_id", Text, primary_key=True),
+    Column("shop_id", Text, ForeignKey("shops.shop_id"), nullable=False),
+    Column("type", Text, nullable=False, doc="shop | open | targeted"),
+    Column("rate_bps", Integer, nullable=False, doc="commission rate, int bps 100..8000"),
+    Column("skus", ARRAY(Text), nullable=False),
+    Column("creator_ids", ARRAY(Text), nullable=False),
+    Column("starts_at", DateTime(timezone=True), nullable=True),
+    Column("ends_at", DateTime(timezone=True), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("plans_by_shop", "shop_id", "created_at"),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("order_id", Text, primary_key=True),
+    Column("shop_id", Text, ForeignKey("shops.shop_id"), nullable=False),
+    Column("status", Text, nullable=False, doc="OrderState.status after the last event"),
+    Column(
+        "events",
+        JSONB,
+        nullable=False,
+        doc="the order's event stream, oldest first: [{seq, event_id, recorded_at, kind, data}]",
+    ),
+    Column("terms", JSONB, nullable=True, doc="OrderTerms stamped at placement"),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("shop_id", Text, nullable=False),
+    Column("webhook_id", Text, nullable=False),
+    Column("body_sha256", LargeBinary, nullable=False),
+    Column("event_id", Text, nullable=False, doc="the event id answered to the first delivery"),
+    Column("order_id", Text, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("shop_id", "webhook_id"),
+)

@@ -1,0 +1,69 @@
+"""SQL for orders: one row per order holding its event stream (locked while a webhook decides,
+see ``deliveries.claim_delivery_and_lock_order``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.orders.adapters.db.event_codec import StoredEvent
+from services.orders.adapters.db.tables import orders
+
+
+@dataclass(frozen=True, slots=True)
+class StoredOrder:
+    """An order row: its shop, its stream (oldest first) and the terms stamped at placement."""
+
+    order_id: str
+    shop_id: str
+    events: tuple[StoredEvent, ...]
+    terms: dict[str, Any] | None
+
+    @property
+    def is_new(self) -> bool:
+        return not self.events
+
+
+async def find_order(conn: AsyncConnection, order_id: str) -> StoredOrder | None:
+    statement = select(orders.c.shop_id, orders.c.events, orders.c.terms).where(
+        orders.c.order_id == order_id
+    )
+    row = (await conn.execute(statement)).first()
+    return stored_order(order_id, row.shop_id, row.events, row.terms) if row else None
+
+
+async def append_events(
+    conn: AsyncConnection,
+    order_id: str,
+    new_events: Sequence[StoredEvent],
+    *,
+    status: str,
+    terms: dict[str, Any] | None,
+) -> None:
+    """Append to the stream of a locked order row and set its status."""
+    values: dict[str, Any] = {
+        "events": orders.c.events.op("||")(
+            bindparam(None, [event.to_json() for event in new_events], type_=JSONB)
+        ),
+        "status": status,
+        "updated_at": func.now(),
+    }
+    if terms is not None:
+        values["terms"] = terms
+    await conn.execute(update(orders).where(orders.c.order_id == order_id).values(**values))
+
+
+def stored_order(
+    order_id: str, shop_id: str, events: list[dict[str, Any]], terms: dict[str, Any] | None
+) -> StoredOrder:
+    return StoredOrder(
+        order_id=order_id,
+        shop_id=shop_id,
+        events=tuple(StoredEvent.from_json(entry) for entry in events),
+        terms=terms,
+    )

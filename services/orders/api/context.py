@@ -1,0 +1,43 @@
+"""What the orders routers need, built once by the composition root and found on app.state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from prometheus_client import CollectorRegistry, Counter
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.orders.service.rate_limit import TokenBucketLimiter
+from services.orders.service.webhooks import WebhookPorts
+
+
+@dataclass(frozen=True, slots=True)
+class OrdersContext:
+    engine: AsyncEngine
+    webhook_ports: WebhookPorts
+    limiter: TokenBucketLimiter
+    webhooks_received: Counter
+
+
+def webhooks_received_counter(registry: CollectorRegistry) -> Counter:
+    """``webhooks_received_total{type, outcome}``: type is one of the four webhook types or
+    ``unknown``; outcome one of accepted, held, duplicate, bad_signature, unknown_shop,
+    invalid, conflict, too_large, rate_limited, error (both label sets are bounded)."""
+    return Counter(
+        "webhooks_received",
+        "Webhook deliveries answered, by webhook type and outcome.",
+        ("type", "outcome"),
+        registry=registry,
+    )
+
+
+def get_context(request: Request) -> OrdersContext:
+    context = getattr(request.app.state, "orders", None)
+    if not isinstance(context, OrdersContext):
+        raise RuntimeError("app.state.orders is not set to an OrdersContext")
+    return context
+
+
+ContextDep = Annotated[OrdersContext, Depends(get_context)]

@@ -1,0 +1,163 @@
+"""Operator API schemas of the orders service (``XCreate`` in, ``XPublic`` out).
+
+Amounts are int minor units of the order's currency; rates are int basis points.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import Path
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from services.orders.adapters.db.shops import Shop
+from services.orders.domain.order import OrderState
+from services.orders.domain.plans import Plan
+
+_ID_PATTERN = r"^[^\x00-\x1f\x7f]+$"
+Text = Annotated[str, Field(min_length=1, max_length=200, pattern=_ID_PATTERN)]
+ShopIdPath = Annotated[str, Path(min_length=1, max_length=200, pattern=_ID_PATTERN)]
+OrderIdPath = Annotated[str, Path(min_length=1, max_length=200, pattern=_ID_PATTERN)]
+
+
+class ShopCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    shop_id: Text
+    region: Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+
+
+class ShopPublic(BaseModel):
+    shop_id: str
+    region: str
+    currency: str
+    webhook_secret: str = Field(description="whsec_...; signs webhooks (Standard Webhooks)")
+    previous_secret_active: bool = Field(
+        description="True between a rotation and the retirement of the previous secret"
+    )
+
+    @classmethod
+    def of(cls, shop: Shop) -> ShopPublic:
+        return cls(
+            shop_id=shop.shop_id,
+            region=shop.region,
+            currency=shop.currency,
+            webhook_secret=shop.webhook_secret,
+            previous_secret_active=shop.previous_webhook_secret is not None,
+        )
+
+
+class PlanCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["shop", "open", "targeted"]
+    rate_bps: Annotated[int, Field(strict=True, description="100..8000 bps")]
+    skus: Annotated[list[Text], Field(max_length=10_000)] = []
+    creator_ids: Annotated[list[Text], Field(max_length=1_000)] = []
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+
+
+class PlanPublic(BaseModel):
+    plan_id: str
+    shop_id: str
+    type: str
+    rate_bps: int
+    skus: list[str]
+    creator_ids: list[str]
+    starts_at: datetime | None
+    ends_at: datetime | None
+
+    @classmethod
+    def of(cls, plan: Plan) -> PlanPublic:
+        return cls(
+            plan_id=plan.plan_id,
+            shop_id=plan.shop_id,
+            type=plan.type,
+            rate_bps=plan.rate_bps,
+            skus=sorted(plan.skus),
+            creator_ids=sorted(plan.creator_ids),
+            starts_at=plan.starts_at,
+            ends_at=plan.ends_at,
+        )
+
+
+class WebhookAccepted(BaseModel):
+    event_id: str = Field(description="Id of the recorded event (ce_id once published)")
+
+
+class OrderLinePublic(BaseModel):
+    line_no: int
+    sku: str
+    quantity: int
+    unit_price: int
+    discount: int
+    plan_id: str | None
+    plan_type: str | None
+    rate_bps: int
+
+
+class RefundPublic(BaseModel):
+    refund_id: str
+    amount: int
+    occurred_at: datetime
+
+
+class OrderPublic(BaseModel):
+    order_id: str
+    shop_id: str
+    status: str = Field(description="awaiting_placement, placed, delivered or cancelled")
+    currency: str | None
+    placed_at: datetime | None
+    lines: list[OrderLinePublic]
+    shipping_fee: int | None
+    paid_total: int
+    creator_id: str | None
+    agency: dict[str, Any] | None
+    terms: dict[str, Any] | None = Field(description="Region terms stamped at placement")
+    refunded_total: int
+    refunds: list[RefundPublic]
+    delivered_at: datetime | None
+    cancelled_at: datetime | None
+    held_facts: int = Field(description="Facts received before the placement, still waiting")
+
+    @classmethod
+    def of(cls, shop_id: str, state: OrderState, terms: dict[str, Any] | None) -> OrderPublic:
+        placement = state.placement
+        agency = state.agency
+        return cls(
+            order_id=state.order_id,
+            shop_id=shop_id,
+            status=state.status,
+            currency=placement.currency if placement else None,
+            placed_at=placement.occurred_at if placement else None,
+            lines=[
+                OrderLinePublic(
+                    line_no=number,
+                    sku=line.sku,
+                    quantity=line.quantity,
+                    unit_price=line.unit_price,
+                    discount=line.discount,
+                    plan_id=line.plan_id,
+                    plan_type=line.plan_type,
+                    rate_bps=line.rate_bps,
+                )
+                for number, line in enumerate(state.lines, start=1)
+            ],
+            shipping_fee=placement.shipping_fee if placement else None,
+            paid_total=state.paid_total,
+            creator_id=state.creator_id,
+            agency={"agency_id": agency.agency_id, "share_bps": agency.share_bps}
+            if agency
+            else None,
+            terms=terms,
+            refunded_total=state.refunded_total,
+            refunds=[
+                RefundPublic(refund_id=r.refund_id, amount=r.amount, occurred_at=r.occurred_at)
+                for r in state.refunds
+            ],
+            delivered_at=state.delivered_at,
+            cancelled_at=state.cancelled_at,
+            held_facts=len(state.pending),
+        )

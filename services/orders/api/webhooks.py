@@ -1,0 +1,131 @@
+"""``POST /v1/shops/{shop_id}/webhooks``: the edge of the webhook use case.
+
+Checks, cheapest first, each answering a problem and recording nothing: 429 (per-shop token
+bucket, with ``Retry-After``), 413 (over 256 KiB), 404 (unknown shop), 401 (signature), 422
+(payload), then the use case (409 / 422). Every answer counts in ``webhooks_received_total``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+from services.orders.adapters.db.shops import Shop
+from services.orders.api.body import read_limited_body
+from services.orders.api.context import ContextDep, OrdersContext
+from services.orders.api.problems import as_problem
+from services.orders.api.schemas import ShopIdPath, WebhookAccepted
+from services.orders.api.signature import verify_signature
+from services.orders.api.webhook_schemas import (
+    WEBHOOK_TYPES,
+    PlacedWebhook,
+    WebhookCreate,
+    to_fact,
+    webhook_adapter,
+    webhook_body_schema,
+)
+from services.orders.domain.errors import OrdersDomainError
+from services.orders.service.webhooks import WebhookAnswer, WebhookDelivery, handle_webhook
+from shared.http.problems import ProblemError
+
+router = APIRouter(tags=["webhooks"])
+
+MAX_WEBHOOK_ID_LENGTH = 200
+_OUTCOME_BY_STATUS = {
+    401: "bad_signature",
+    404: "unknown_shop",
+    409: "conflict",
+    413: "too_large",
+    422: "invalid",
+    429: "rate_limited",
+}
+
+
+@router.post(
+    "/v1/shops/{shop_id}/webhooks",
+    status_code=202,
+    response_model=WebhookAccepted,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": webhook_body_schema()}},
+        }
+    },
+)
+async def receive_webhook(
+    shop_id: ShopIdPath, request: Request, context: ContextDep
+) -> JSONResponse:
+    """202 ``{"event_id"}`` for a new fact (also one held until the placement arrives), the
+    same answer for a repeated ``webhook-id`` with the same body."""
+    try:
+        answer = await _receive(shop_id, request, context)
+    except (ProblemError, OrdersDomainError) as error:
+        problem = error if isinstance(error, ProblemError) else as_problem(error)
+        outcome = _OUTCOME_BY_STATUS.get(problem.status, "error")
+        context.webhooks_received.labels(_bounded(request), outcome).inc()
+        raise problem from None
+    context.webhooks_received.labels(_bounded(request), answer.outcome).inc()
+    return JSONResponse({"event_id": answer.event_id}, status_code=202)
+
+
+async def _receive(shop_id: str, request: Request, context: OrdersContext) -> WebhookAnswer:
+    wait_s = context.limiter.try_acquire(shop_id)
+    if wait_s > 0:
+        raise ProblemError(
+            429,
+            "Too many webhooks",
+            f"Shop {shop_id} is over its webhook rate; retry later.",
+            type_suffix="rate-limited",
+            headers={"Retry-After": str(max(1, math.ceil(wait_s)))},
+        )
+    body = await read_limited_body(request)
+    # Parsed before authentication only to fetch a placement's plans with the shop; a bad
+    # payload is reported after the signature check, so an unsigned caller learns nothing.
+    parsed: WebhookCreate | ProblemError
+    try:
+        parsed = webhook_adapter.validate_json(body)
+    except ValidationError as error:
+        parsed = _invalid_payload(error)
+
+    def admit(shop: Shop) -> WebhookDelivery:
+        verify_signature(shop.valid_secrets, body, request.headers)
+        webhook_id = request.headers["webhook-id"]
+        if len(webhook_id) > MAX_WEBHOOK_ID_LENGTH or not webhook_id.isprintable():
+            raise ProblemError(
+                422, "Invalid webhook", "webhook-id must be at most 200 printable characters"
+            )
+        if isinstance(parsed, ProblemError):
+            raise parsed
+        webhook = parsed
+        request.state.webhook_type = webhook.type
+        return WebhookDelivery(
+            webhook_id=webhook_id,
+            body_sha256=hashlib.sha256(body).digest(),
+            fact=to_fact(webhook),
+        )
+
+    placed_at = parsed.occurred_at if isinstance(parsed, PlacedWebhook) else None
+    return await handle_webhook(context.webhook_ports, shop_id, admit, placed_at=placed_at)
+
+
+def _bounded(request: Request) -> str:
+    webhook_type = getattr(request.state, "webhook_type", "unknown")
+    return webhook_type if webhook_type in WEBHOOK_TYPES else "unknown"
+
+
+def _invalid_payload(error: ValidationError) -> ProblemError:
+    errors = [
+        {"loc": [str(part)[:64] for part in item["loc"]], "msg": item["msg"][:300]}
+        for item in error.errors(include_url=False)[:50]
+    ]
+    return ProblemError(
+        422,
+        "Invalid webhook payload",
+        "The webhook body is not a valid order event; see errors.",
+        type_suffix="validation-error",
+        extra={"errors": errors},
+    )
