@@ -76,6 +76,18 @@ class EventModel(BaseModel):
         raise NotImplementedError
 
 
+class OrderEvent(EventModel):
+    """An event about one order of one shop, keyed by the order id (so an order's events keep
+    their order on one partition)."""
+
+    order_id: Id
+    shop_id: Id
+
+    @property
+    def record_key(self) -> str:
+        return self.order_id
+
+
 class EventPart(BaseModel):
     """Base of nested objects inside event data (legs, lines, terms)."""
 

@@ -31,6 +31,7 @@ from shared.events.common import (
     EventModel,
     Id,
     Legs,
+    OrderEvent,
     PartyType,
     PositiveAmount,
     Region,
@@ -49,23 +50,17 @@ ReversalPhase = Literal["pending", "clawback"]
 PayoutStatus = Literal["created", "paid", "failed"]
 
 
-class LedgerOrderPosted(EventModel):
+class LedgerOrderPosted(OrderEvent):
     """The order's split, posted as pending; `occurred_at` is the order's placement time."""
 
     TYPE = "ledger.order_posted"
 
-    order_id: Id
-    shop_id: Id
     region: Region
     currency: Currency
     occurred_at: Timestamp
     paid_total: Amount
     legs: Legs
     release_terms: ReleaseTerms
-
-    @property
-    def record_key(self) -> str:
-        return self.order_id
 
     @model_validator(mode="after")
     def _balanced(self) -> Self:
@@ -74,28 +69,20 @@ class LedgerOrderPosted(EventModel):
         return self
 
 
-class LedgerOrderDelivered(EventModel):
+class LedgerOrderDelivered(OrderEvent):
     """The order was delivered; its after-sales window runs from `delivered_at`. No money moves."""
 
     TYPE = "ledger.order_delivered"
 
-    order_id: Id
-    shop_id: Id
     currency: Currency
     delivered_at: Timestamp
 
-    @property
-    def record_key(self) -> str:
-        return self.order_id
 
-
-class LedgerOrderReversed(EventModel):
+class LedgerOrderReversed(OrderEvent):
     """Amounts reversed per party by one refund, or by the cancellation."""
 
     TYPE = "ledger.order_reversed"
 
-    order_id: Id
-    shop_id: Id
     currency: Currency
     reason: ReversalReason
     refund_id: Id | None
@@ -104,10 +91,6 @@ class LedgerOrderReversed(EventModel):
     occurred_at: Timestamp
     amount: Amount
     legs: Legs
-
-    @property
-    def record_key(self) -> str:
-        return self.order_id
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -120,20 +103,14 @@ class LedgerOrderReversed(EventModel):
         return self
 
 
-class LedgerOrderReleased(EventModel):
+class LedgerOrderReleased(OrderEvent):
     """Each party's remaining pending amount for the order, moved to available."""
 
     TYPE = "ledger.order_released"
 
-    order_id: Id
-    shop_id: Id
     currency: Currency
     released_at: Timestamp
     legs: Legs
-
-    @property
-    def record_key(self) -> str:
-        return self.order_id
 
 
 class LedgerPayoutPosted(EventModel):

@@ -23,9 +23,9 @@ from shared.events.common import (
     Bps,
     Count,
     Currency,
-    EventModel,
     EventPart,
     Id,
+    OrderEvent,
     PositiveAmount,
     Region,
     Timestamp,
@@ -83,11 +83,9 @@ class Agency(EventPart):
     share_bps: Bps
 
 
-class OrderPlaced(EventModel):
+class OrderPlaced(OrderEvent):
     TYPE = "order.placed"
 
-    order_id: Id
-    shop_id: Id
     region: Region
     currency: Currency
     occurred_at: Timestamp
@@ -97,10 +95,6 @@ class OrderPlaced(EventModel):
     creator_id: Id | None = None
     agency: Agency | None = None
     terms: OrderTerms
-
-    @property
-    def record_key(self) -> str:
-        return self.order_id
 
     @property
     def paid_total(self) -> int:
@@ -117,33 +111,21 @@ class OrderPlaced(EventModel):
         return self
 
 
-class OrderDelivered(EventModel):
+class OrderDelivered(OrderEvent):
     TYPE = "order.delivered"
 
-    order_id: Id
-    shop_id: Id
     delivered_at: Timestamp
 
-    @property
-    def record_key(self) -> str:
-        return self.order_id
 
-
-class OrderRefunded(EventModel):
+class OrderRefunded(OrderEvent):
     TYPE = "order.refunded"
 
-    order_id: Id
-    shop_id: Id
     refund_id: Id
     amount: PositiveAmount
     """Minor units refunded by this refund."""
     occurred_at: Timestamp
     refunded_total: PositiveAmount
     """Minor units refunded so far, this refund included; never above the order's paid_total."""
-
-    @property
-    def record_key(self) -> str:
-        return self.order_id
 
     @model_validator(mode="after")
     def _cumulative(self) -> Self:
@@ -152,16 +134,10 @@ class OrderRefunded(EventModel):
         return self
 
 
-class OrderCancelled(EventModel):
+class OrderCancelled(OrderEvent):
     TYPE = "order.cancelled"
 
-    order_id: Id
-    shop_id: Id
     occurred_at: Timestamp
-
-    @property
-    def record_key(self) -> str:
-        return self.order_id
 
 
 OrdersEvent = OrderPlaced | OrderDelivered | OrderRefunded | OrderCancelled

@@ -16,6 +16,7 @@ from shared.events.common import (
     EventModel,
     Id,
     Legs,
+    OrderEvent,
     PartyType,
     PositiveAmount,
     Timestamp,
@@ -28,20 +29,14 @@ SOURCE = "/settlement/payouts"
 SCHEMA_VERSION = 1
 
 
-class SettlementReleased(EventModel):
+class SettlementReleased(OrderEvent):
     """The order's after-sales window closed without a full refund: release its funds."""
 
     TYPE = "settlement.released"
 
-    order_id: Id
-    shop_id: Id
     currency: Currency
     released_at: Timestamp
     legs: Legs
-
-    @property
-    def record_key(self) -> str:
-        return self.order_id
 
 
 class _PayoutEvent(EventModel):
