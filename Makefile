@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha1sum | cut -c1-12)
-PY_SOURCES := shared services tests
+PY_SOURCES := shared services settlement_cli tests
 
 .PHONY: run test up down venv tools lint typecheck unit integration infra-up infra-down status bench clean
 

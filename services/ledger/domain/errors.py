@@ -28,3 +28,15 @@ class RefundExceedsPaidTotalError(LedgerDomainError):
 
 class InvalidSplitError(LedgerDomainError, ValueError):
     """A split whose legs do not sum to its paid total (e.g. rebuilt from corrupt data)."""
+
+
+class UnknownOrderError(LedgerDomainError):
+    """An event about an order the ledger has not seen placed."""
+
+
+class DuplicateOrderError(LedgerDomainError):
+    """A second ``order.placed`` for an order already placed (under another event id)."""
+
+
+class PayoutTransitionError(LedgerDomainError):
+    """A payout event that does not follow from the payout's state (e.g. paid before created)."""

@@ -1,0 +1,242 @@
+"""Reading the fold's working state and writing its output, in few round trips per batch.
+
+Every write is one multi-row statement (``unnest`` of column arrays), so a batch of hundreds of
+events costs a handful of round trips whatever its size. The postings of an entry are always
+written in one statement, which is what the database's balance trigger checks.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from collections.abc import Collection
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.ledger.adapters.db.tables import ledger_orders, ledger_payouts
+from services.ledger.domain.journal import JournalEntry
+from services.ledger.domain.outputs import FoldOutput
+from services.ledger.domain.split import Split
+from services.ledger.domain.state import LedgerState, OrderState, PayoutState, split_of
+from shared.events.orders_v1 import OrderPlaced
+
+_INSERT_ACCOUNTS = text(
+    "INSERT INTO accounts (code, party_type, party_id, currency, sub_account) "
+    "SELECT * FROM unnest(CAST(:code AS text[]), CAST(:party_type AS text[]), "
+    "CAST(:party_id AS text[]), CAST(:currency AS text[]), CAST(:sub_account AS text[])) "
+    "ON CONFLICT DO NOTHING"
+)
+_INSERT_ENTRIES = text(
+    "INSERT INTO journal_entries (id, event_id, order_id, kind, currency, occurred_at, "
+    "rule_version, details, recorded_at) "
+    "SELECT id, event_id, order_id, kind, currency, occurred_at, rule_version, "
+    "CAST(details AS jsonb), :recorded_at "
+    "FROM unnest(CAST(:id AS uuid[]), CAST(:event_id AS text[]), CAST(:order_id AS text[]), "
+    "CAST(:kind AS text[]), CAST(:currency AS text[]), CAST(:occurred_at AS timestamptz[]), "
+    "CAST(:rule_version AS text[]), CAST(:details AS text[])) "
+    "AS t(id, event_id, order_id, kind, currency, occurred_at, rule_version, details)"
+)
+_INSERT_POSTINGS = text(
+    "INSERT INTO postings (entry_id, line_no, account, currency, amount, leg, plan_id, "
+    "rate_bps, occurred_at) "
+    "SELECT * FROM unnest(CAST(:entry_id AS uuid[]), CAST(:line_no AS smallint[]), "
+    "CAST(:account AS text[]), CAST(:currency AS text[]), CAST(:amount AS bigint[]), "
+    "CAST(:leg AS text[]), CAST(:plan_id AS text[]), CAST(:rate_bps AS integer[]), "
+    "CAST(:occurred_at AS timestamptz[]))"
+)
+_UPSERT_ORDERS = text(
+    "INSERT INTO ledger_orders (order_id, placed, refunded_total, cancelled, released, "
+    "delivered_at, updated_at) "
+    "SELECT order_id, CAST(placed AS jsonb), refunded_total, cancelled, released, delivered_at, "
+    "now() FROM unnest(CAST(:order_id AS text[]), CAST(:placed AS text[]), "
+    "CAST(:refunded_total AS bigint[]), CAST(:cancelled AS boolean[]), "
+    "CAST(:released AS boolean[]), CAST(:delivered_at AS timestamptz[])) "
+    "AS t(order_id, placed, refunded_total, cancelled, released, delivered_at) "
+    "ON CONFLICT (order_id) DO UPDATE SET refunded_total = excluded.refunded_total, "
+    "cancelled = excluded.cancelled, released = excluded.released, "
+    "delivered_at = excluded.delivered_at, updated_at = now()"
+)
+_UPSERT_PAYOUTS = text(
+    "INSERT INTO ledger_payouts (payout_id, party_type, party_id, currency, amount, status, "
+    "updated_at) "
+    "SELECT *, now() FROM unnest(CAST(:payout_id AS text[]), CAST(:party_type AS text[]), "
+    "CAST(:party_id AS text[]), CAST(:currency AS text[]), CAST(:amount AS bigint[]), "
+    "CAST(:status AS text[])) "
+    "ON CONFLICT (payout_id) DO UPDATE SET status = excluded.status, updated_at = now()"
+)
+
+
+class PlacedCache:
+    """Recently used orders' placement and split, by order id (both immutable once placed).
+
+    Saves re-parsing the stored ``order.placed`` and recomputing the split for every later event
+    of an order; bounded, least recently used first out. Safe to share between batches because
+    nothing it holds ever changes.
+    """
+
+    def __init__(self, capacity: int = 200_000) -> None:
+        self._capacity = capacity
+        self._items: OrderedDict[str, tuple[OrderPlaced, Split]] = OrderedDict()
+
+    def get(self, order_id: str) -> tuple[OrderPlaced, Split] | None:
+        found = self._items.get(order_id)
+        if found is not None:
+            self._items.move_to_end(order_id)
+        return found
+
+    def put(self, order: OrderState) -> None:
+        self._items[order.order_id] = (order.placed, order.split)
+        self._items.move_to_end(order.order_id)
+        while len(self._items) > self._capacity:
+            self._items.popitem(last=False)
+
+
+async def load_state(
+    conn: AsyncConnection,
+    order_ids: Collection[str],
+    payout_ids: Collection[str],
+    cache: PlacedCache | None = None,
+) -> LedgerState:
+    """The orders and payouts a batch touches, locked until commit (in id order, no deadlock)."""
+    cache = cache if cache is not None else PlacedCache()
+    state = LedgerState()
+    if order_ids:
+        t = ledger_orders
+        rows = (
+            await conn.execute(
+                select(t.c.order_id, t.c.refunded_total, t.c.cancelled, t.c.released)
+                .add_columns(t.c.delivered_at)
+                .where(t.c.order_id.in_(sorted(order_ids)))
+                .order_by(t.c.order_id)
+                .with_for_update()
+            )
+        ).all()
+        missing = [row.order_id for row in rows if cache.get(row.order_id) is None]
+        if missing:
+            stored_rows = await conn.execute(select(t.c.placed).where(t.c.order_id.in_(missing)))
+            for stored in stored_rows.scalars():
+                placed = _placed(stored)
+                cache.put(OrderState(placed=placed, split=split_of(placed)))
+        for row in rows:
+            placed, split = cache.get(row.order_id) or _uncached(row.order_id)
+            state.orders[row.order_id] = OrderState(
+                placed=placed,
+                split=split,
+                refunded=row.refunded_total,
+                cancelled=row.cancelled,
+                released=row.released,
+                delivered_at=row.delivered_at,
+            )
+    if payout_ids:
+        rows = (
+            await conn.execute(
+                select(ledger_payouts)
+                .where(ledger_payouts.c.payout_id.in_(sorted(payout_ids)))
+                .order_by(ledger_payouts.c.payout_id)
+                .with_for_update()
+            )
+        ).all()
+        for row in rows:
+            state.payouts[row.payout_id] = PayoutState(
+                payout_id=row.payout_id,
+                party_type=row.party_type,
+                party_id=row.party_id,
+                currency=row.currency,
+                amount=row.amount,
+                status=row.status,
+            )
+    return state
+
+
+def _uncached(order_id: str) -> tuple[OrderPlaced, Split]:
+    raise RuntimeError(f"placement of {order_id} vanished while loading it")
+
+
+def _placed(stored: Any) -> OrderPlaced:
+    return OrderPlaced.model_validate(json.loads(stored) if isinstance(stored, str) else stored)
+
+
+async def write_output(
+    conn: AsyncConnection, output: FoldOutput, state: LedgerState, recorded_at: datetime
+) -> None:
+    """Accounts, entries, postings and the touched projections of one fold, in one transaction."""
+    if output.entries:
+        await _write_entries(conn, output.entries, recorded_at)
+    orders = [state.orders[order_id] for order_id in sorted(output.touched_orders)]
+    if orders:
+        await conn.execute(
+            _UPSERT_ORDERS,
+            {
+                "order_id": [o.order_id for o in orders],
+                "placed": [o.placed.model_dump_json() for o in orders],
+                "refunded_total": [o.refunded for o in orders],
+                "cancelled": [o.cancelled for o in orders],
+                "released": [o.released for o in orders],
+                "delivered_at": [o.delivered_at for o in orders],
+            },
+        )
+    payouts = [state.payouts[payout_id] for payout_id in sorted(output.touched_payouts)]
+    if payouts:
+        await conn.execute(
+            _UPSERT_PAYOUTS,
+            {
+                "payout_id": [p.payout_id for p in payouts],
+                "party_type": [p.party_type for p in payouts],
+                "party_id": [p.party_id for p in payouts],
+                "currency": [p.currency for p in payouts],
+                "amount": [p.amount for p in payouts],
+                "status": [p.status for p in payouts],
+            },
+        )
+
+
+async def _write_entries(
+    conn: AsyncConnection, entries: list[JournalEntry], recorded_at: datetime
+) -> None:
+    accounts = sorted({p.account for entry in entries for p in entry.postings})
+    await conn.execute(
+        _INSERT_ACCOUNTS,
+        {
+            "code": [a.code for a in accounts],
+            "party_type": [a.party_type for a in accounts],
+            "party_id": [a.party_id for a in accounts],
+            "currency": [a.currency for a in accounts],
+            "sub_account": [a.sub_account for a in accounts],
+        },
+    )
+    await conn.execute(
+        _INSERT_ENTRIES,
+        {
+            "id": [e.entry_id for e in entries],
+            "event_id": [e.event_id for e in entries],
+            "order_id": [e.order_id for e in entries],
+            "kind": [e.kind for e in entries],
+            "currency": [e.currency for e in entries],
+            "occurred_at": [e.occurred_at for e in entries],
+            "rule_version": [e.rule_version for e in entries],
+            "details": [json.dumps(e.details, sort_keys=True) for e in entries],
+            "recorded_at": recorded_at,
+        },
+    )
+    rows = [
+        (entry, line_no, posting)
+        for entry in entries
+        for line_no, posting in enumerate(entry.postings, start=1)
+    ]
+    await conn.execute(
+        _INSERT_POSTINGS,
+        {
+            "entry_id": [entry.entry_id for entry, _, _ in rows],
+            "line_no": [line_no for _, line_no, _ in rows],
+            "account": [p.account.code for _, _, p in rows],
+            "currency": [p.account.currency for _, _, p in rows],
+            "amount": [p.amount for _, _, p in rows],
+            "leg": [p.leg for _, _, p in rows],
+            "plan_id": [p.plan_id for _, _, p in rows],
+            "rate_bps": [p.rate_bps for _, _, p in rows],
+            "occurred_at": [entry.occurred_at for entry, _, _ in rows],
+        },
+    )

@@ -1,0 +1,140 @@
+"""Queries behind the ledger's read API and its digest; balances are sums of postings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.ledger.adapters.db.tables import accounts, journal_entries, postings
+
+
+@dataclass(frozen=True, slots=True)
+class SubBalance:
+    """Sum of one party's postings in one currency and sub-account, integer minor units."""
+
+    currency: str
+    sub_account: str
+    amount: int
+
+
+async def party_balances(
+    conn: AsyncConnection,
+    party_type: str,
+    party_id: str,
+    as_of: datetime | None = None,
+    *,
+    exclusive: bool = False,
+) -> list[SubBalance]:
+    """Balances of a party per currency and sub-account, counting postings whose business time
+    is up to ``as_of`` (before it when ``exclusive``)."""
+    condition = and_(accounts.c.party_type == party_type, accounts.c.party_id == party_id)
+    joined = accounts.join(postings, postings.c.account == accounts.c.code)
+    query = (
+        select(accounts.c.currency, accounts.c.sub_account, func.sum(postings.c.amount))
+        .select_from(joined)
+        .where(condition)
+        .group_by(accounts.c.currency, accounts.c.sub_account)
+        .order_by(accounts.c.currency, accounts.c.sub_account)
+    )
+    if as_of is not None:
+        cutoff = postings.c.occurred_at < as_of if exclusive else postings.c.occurred_at <= as_of
+        query = query.where(cutoff)
+    rows = await conn.execute(query)
+    return [SubBalance(row[0], row[1], int(row[2])) for row in rows]
+
+
+async def trial_balance(conn: AsyncConnection) -> list[tuple[str, int, int]]:
+    """(currency, sum of every posting, number of postings) per currency; the sum is always 0."""
+    rows = await conn.execute(
+        select(postings.c.currency, func.sum(postings.c.amount), func.count())
+        .group_by(postings.c.currency)
+        .order_by(postings.c.currency)
+    )
+    return [(row[0], int(row[1]), int(row[2])) for row in rows]
+
+
+async def account_balances(conn: AsyncConnection) -> list[tuple[str, int]]:
+    """(account code, balance) of every account, sorted by code: what the digest hashes."""
+    rows = await conn.execute(
+        select(postings.c.account, func.sum(postings.c.amount))
+        .group_by(postings.c.account)
+        .order_by(postings.c.account)
+    )
+    return [(row[0], int(row[1])) for row in rows]
+
+
+_ENTRY_COLUMNS = (
+    journal_entries.c.id,
+    journal_entries.c.event_id,
+    journal_entries.c.order_id,
+    journal_entries.c.kind,
+    journal_entries.c.occurred_at,
+    journal_entries.c.recorded_at,
+    journal_entries.c.rule_version,
+    journal_entries.c.details,
+)
+
+
+async def order_entries(conn: AsyncConnection, order_id: str) -> list[tuple[Any, list[Any]]]:
+    """The order's entries in posting order, each with its postings in line order."""
+    entries = (
+        await conn.execute(
+            select(*_ENTRY_COLUMNS)
+            .where(journal_entries.c.order_id == order_id)
+            .order_by(journal_entries.c.seq)
+        )
+    ).all()
+    if not entries:
+        return []
+    lines = (
+        await conn.execute(
+            select(postings)
+            .where(postings.c.entry_id.in_([entry.id for entry in entries]))
+            .order_by(postings.c.entry_id, postings.c.line_no)
+        )
+    ).all()
+    by_entry: dict[Any, list[Any]] = {}
+    for line in lines:
+        by_entry.setdefault(line.entry_id, []).append(line)
+    return [(entry, by_entry.get(entry.id, [])) for entry in entries]
+
+
+async def statement_lines(
+    conn: AsyncConnection,
+    party_type: str,
+    party_id: str,
+    start: datetime | None,
+    end: datetime | None,
+) -> Sequence[Any]:
+    """The party's postings with ``start <= occurred_at < end``, oldest first, with entry facts."""
+    query = (
+        select(
+            postings.c.occurred_at,
+            accounts.c.currency,
+            accounts.c.sub_account,
+            postings.c.amount,
+            postings.c.leg,
+            postings.c.plan_id,
+            postings.c.rate_bps,
+            journal_entries.c.kind,
+            journal_entries.c.order_id,
+            journal_entries.c.event_id,
+        )
+        .select_from(
+            postings.join(accounts, postings.c.account == accounts.c.code).join(
+                journal_entries, journal_entries.c.id == postings.c.entry_id
+            )
+        )
+        .where(accounts.c.party_type == party_type, accounts.c.party_id == party_id)
+        .order_by(postings.c.occurred_at, journal_entries.c.seq, postings.c.line_no)
+    )
+    if start is not None:
+        query = query.where(postings.c.occurred_at >= start)
+    if end is not None:
+        query = query.where(postings.c.occurred_at < end)
+    return (await conn.execute(query)).all()

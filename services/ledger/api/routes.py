@@ -1,0 +1,172 @@
+"""The ledger's read API: balances, an order's entries, the trial balance, statements.
+
+Admin token, or a read token of the party asked about; platform and tax are admin-only.
+Errors are problem+json: an unknown party type or a bad instant is 422, an order without
+entries 404.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.ledger.adapters.db import read_repository as reads
+from services.ledger.api.schemas import (
+    BalancesPublic,
+    CurrencyTotalPublic,
+    EntryPublic,
+    OrderEntriesPublic,
+    PostingPublic,
+    StatementPublic,
+    TrialBalancePublic,
+)
+from services.ledger.api.statements import build_statement, by_currency
+from shared.events import rfc3339
+from shared.events.common import PARTY_TYPES
+from shared.http.auth import AdminDep, PrincipalDep, require_read_access
+from shared.http.problems import ProblemError
+
+
+def _engine(request: Request) -> AsyncEngine:
+    engine: AsyncEngine = request.app.state.runtime.engine
+    return engine
+
+
+def _party_type(party_type: str) -> str:
+    if party_type not in PARTY_TYPES:
+        raise ProblemError(
+            422,
+            "Unknown party type",
+            f"party_type must be one of {', '.join(PARTY_TYPES)}",
+            type_suffix="unknown-party-type",
+        )
+    return party_type
+
+
+def _instant(name: str, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return rfc3339.parse(value)
+    except ValueError as error:
+        raise ProblemError(
+            422, "Invalid instant", f"{name}: {error}", type_suffix="invalid-instant"
+        ) from None
+
+
+def ledger_router() -> APIRouter:
+    router = APIRouter(tags=["ledger"])
+
+    @router.get("/v1/balances/{party_type}/{party_id}")
+    async def balances(
+        party_type: str,
+        party_id: str,
+        principal: PrincipalDep,
+        request: Request,
+        as_of: Annotated[str | None, Query(description="RFC 3339 instant")] = None,
+    ) -> BalancesPublic:
+        """Pending, available and paid_out per currency (sums of postings up to ``as_of``)."""
+        require_read_access(principal, _party_type(party_type), party_id)
+        instant = _instant("as_of", as_of)
+        async with _engine(request).connect() as conn:
+            found = await reads.party_balances(conn, party_type, party_id, instant)
+        return BalancesPublic(
+            party_type=party_type, party_id=party_id, as_of=instant, balances=by_currency(found)
+        )
+
+    @router.get("/v1/orders/{order_id}/entries")
+    async def order_entries(
+        order_id: str, principal: PrincipalDep, request: Request
+    ) -> OrderEntriesPublic:
+        """Every entry of the order with its postings; a reader must be one of its parties."""
+        async with _engine(request).connect() as conn:
+            found = await reads.order_entries(conn, order_id)
+        if not found:
+            raise ProblemError(404, "Not found", f"the ledger has no entries for {order_id}")
+        parties = {tuple(line.account.split("/")[:2]) for _, lines in found for line in lines}
+        if not principal.is_admin and (principal.party_type, principal.party_id) not in parties:
+            require_read_access(principal, "order", order_id)  # not a party: always 403
+        return OrderEntriesPublic(
+            order_id=order_id,
+            entries=[
+                EntryPublic(
+                    id=str(entry.id),
+                    event_id=entry.event_id,
+                    kind=entry.kind,
+                    occurred_at=entry.occurred_at,
+                    recorded_at=entry.recorded_at,
+                    rule_version=entry.rule_version,
+                    details=entry.details,
+                    postings=[
+                        PostingPublic(
+                            account=line.account,
+                            amount=line.amount,
+                            leg=line.leg,
+                            plan_id=line.plan_id,
+                            rate_bps=line.rate_bps,
+                        )
+                        for line in lines
+                    ],
+                )
+                for entry, lines in found
+            ],
+        )
+
+    @router.get("/v1/trial-balance")
+    async def trial_balance(_: AdminDep, request: Request) -> TrialBalancePublic:
+        """Sum of all postings per currency: every one is 0 in a sound ledger."""
+        async with _engine(request).connect() as conn:
+            totals = await reads.trial_balance(conn)
+        return TrialBalancePublic(
+            balanced=all(total == 0 for _, total, _ in totals),
+            currencies=[
+                CurrencyTotalPublic(currency=currency, total=total, postings=count)
+                for currency, total, count in totals
+            ],
+        )
+
+    @router.get("/v1/statements/{party_type}/{party_id}", response_model=None)
+    async def statement(
+        party_type: str,
+        party_id: str,
+        principal: PrincipalDep,
+        request: Request,
+        start: Annotated[str | None, Query(alias="from", description="RFC 3339, inclusive")] = None,
+        end: Annotated[str | None, Query(alias="to", description="RFC 3339, exclusive")] = None,
+        output: Annotated[Literal["json", "csv"], Query(alias="format")] = "json",
+    ) -> Response:
+        """The party's postings in ``[from, to)`` with opening and closing balances."""
+        require_read_access(principal, _party_type(party_type), party_id)
+        start_at, end_at = _instant("from", start), _instant("to", end)
+        if start_at and end_at and end_at < start_at:
+            raise ProblemError(422, "Invalid range", "to is before from", type_suffix="bad-range")
+        async with _engine(request).connect() as conn:
+            opening = (
+                await reads.party_balances(conn, party_type, party_id, start_at, exclusive=True)
+                if start_at
+                else []
+            )
+            lines = await reads.statement_lines(conn, party_type, party_id, start_at, end_at)
+        body = build_statement(party_type, party_id, start_at, end_at, opening, lines)
+        if output == "json":
+            return Response(body.model_dump_json(by_alias=True), media_type="application/json")
+        return Response(_csv(body), media_type="text/csv; charset=utf-8")
+
+    return router
+
+
+def _csv(body: StatementPublic) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    columns = ["occurred_at", "currency", "sub_account", "amount", "balance_after", "kind"]
+    columns += ["leg", "order_id", "event_id", "plan_id", "rate_bps"]
+    writer.writerow(columns)
+    for line in body.lines:
+        row = line.model_dump(mode="json")
+        writer.writerow(["" if row[c] is None else row[c] for c in columns])
+    return out.getvalue()

@@ -1,0 +1,128 @@
+"""Operator commands of the ledger besides ``migrate`` and ``serve``.
+
+- ``fold``: run the fold consumer and the outbox relay without the HTTP API, until SIGTERM.
+- ``replay``: fold the orders and payouts topics from the beginning (up to their end when the
+  replay starts) into the configured database (``LEDGER_DATABASE_URL`` or ``LEDGER_DB``), which
+  must be migrated and hold no journal yet, then print the digest. Records of both topics are
+  read into memory and folded in record-timestamp order (a release is published after its order
+  was posted, so it sorts after the placement). Nothing is published: the outbox rows stay in the
+  replayed database; records that fail are counted, not dead-lettered again. The stored positions
+  end at the replayed ends, so a fold consumer can carry on from there.
+- ``digest``: print the digest of the configured database.
+- ``dlq list`` / ``dlq redrive``: show, or send back to their topic, the dead-lettered records.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import time
+from collections.abc import Sequence
+
+from services.ledger.adapters.db.digest import ledger_digest
+from services.ledger.adapters.kafka.dead_letter_tools import list_dead_letters, redrive
+from services.ledger.adapters.kafka.topic_reader import read_to_end
+from services.ledger.app import build_ledger
+from services.ledger.service.decoding import RecordDecoder
+from services.ledger.service.folding import LedgerFolder, store_positions
+from services.ledger.settings import LedgerSettings
+from shared.db.engine import make_engine
+from shared.db.outbox import OutgoingRecord
+from shared.kafka.consumer import next_offsets
+from shared.kafka.dead_letters import process_with_dead_letters
+from shared.service.clock import utc_now
+
+
+async def fold(settings: LedgerSettings) -> None:
+    ledger = build_ledger(settings)
+    runtime = ledger.runtime
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await runtime.sender.start()
+    tasks = [asyncio.create_task(worker(stop)) for worker in runtime.workers]
+    try:
+        await stop.wait()
+    finally:
+        stop.set()
+        await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 15)
+        await runtime.sender.stop()
+        await runtime.engine.dispose()
+
+
+async def replay(settings: LedgerSettings) -> dict[str, object]:
+    engine = make_engine(settings.database_url, application_name="ledger-replay")
+    try:
+        _, entries = await ledger_digest(engine)
+        if entries:
+            raise SystemExit("replay needs an empty ledger database; this one has entries")
+        decoder = RecordDecoder(
+            topic_orders=settings.topic_orders, topic_payouts=settings.topic_payouts
+        )
+        folder = LedgerFolder(engine, decoder, topic_ledger=settings.topic_ledger, clock=utc_now)
+        skipped: list[OutgoingRecord] = []
+
+        async def keep_aside(records: Sequence[OutgoingRecord]) -> None:
+            skipped.extend(records)  # already dead-lettered by the live ledger
+
+        started = time.perf_counter()
+        records = [
+            record
+            async for batch in read_to_end(settings.kafka_bootstrap_servers, decoder.topics)
+            for record in batch
+        ]
+        # Across topics only time orders events (a release is published after its order was
+        # posted); within a partition the offset does.
+        records.sort(key=lambda r: (r.timestamp_ms, r.topic, r.partition, r.offset))
+        size = settings.fold_batch_size
+        for start in range(0, len(records), size):
+            batch = records[start : start + size]
+            await process_with_dead_letters(folder, batch, keep_aside, max_attempts=1)
+        await store_positions(engine, next_offsets(records))
+        consumed = len(records)
+        seconds = time.perf_counter() - started
+        digest, entries = await ledger_digest(engine)
+    finally:
+        await engine.dispose()
+    return {
+        "digest": digest,
+        "records": consumed,
+        "events_folded": folder.folded_total,
+        "entries": entries,
+        "dead_letters": len(skipped),
+        "seconds": round(seconds, 3),
+        "records_per_second": round(consumed / seconds, 1) if seconds else None,
+    }
+
+
+async def digest(settings: LedgerSettings) -> dict[str, object]:
+    engine = make_engine(settings.database_url, application_name="ledger-digest")
+    try:
+        value, entries = await ledger_digest(engine)
+    finally:
+        await engine.dispose()
+    return {"digest": value, "entries": entries}
+
+
+def run(command: str, args: list[str], settings: LedgerSettings) -> None:
+    """Run one of this module's commands; results are printed as one JSON line."""
+    topics = [settings.topic_orders, settings.topic_payouts]
+    bootstrap = settings.kafka_bootstrap_servers
+    if command == "fold":
+        asyncio.run(fold(settings))
+    elif command == "replay":
+        print(json.dumps(asyncio.run(replay(settings))))
+    elif command == "digest":
+        print(json.dumps(asyncio.run(digest(settings))))
+    elif command == "dlq" and args[:1] == ["list"]:
+        for item in asyncio.run(list_dead_letters(bootstrap, args[1:] or topics)):
+            print(json.dumps(item))
+    elif command == "dlq" and args[:1] == ["redrive"]:
+        print(json.dumps(asyncio.run(redrive(bootstrap, args[1:] or topics))))
+    else:
+        raise SystemExit(
+            "usage: python -m services.ledger "
+            "migrate|serve|fold|replay|digest|dlq list [TOPIC...]|dlq redrive [TOPIC...]"
+        )
