@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha1sum | cut -c1-12)
 PY_SOURCES := shared services settlement_cli tests
 
-.PHONY: run test up down venv tools lint typecheck unit integration infra-up infra-down status bench clean
+.PHONY: run test up down venv tools lint typecheck unit integration infra-up infra-down status bench docs clean
 
 run: venv  ## bring everything up, run the main job, stop on Ctrl-C
 	deploy/local/run.sh
@@ -56,6 +56,9 @@ infra-up: venv
 
 infra-down:
 	deploy/local/kafka.sh stop; deploy/local/postgres.sh stop
+
+docs: venv  ## regenerate docs/asyncapi.json from the event schemas
+	$(BIN)/python -m shared.events.asyncapi > docs/asyncapi.json
 
 clean: down
 	rm -rf .local
