@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # `make run`: bring the whole system up, run the main job, keep it up until Ctrl-C, then stop
-# whatever this run started.
+# whatever this run started (what was already running before it is left running).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 here="$ROOT_DIR/deploy/local"
 
-was_running=$("$here/services.sh" status | grep -c running || true)
+was_running() { "$here/$1.sh" status | grep -q running; }
+started=()
+for part in postgres kafka services; do was_running "$part" || started+=("$part"); done
+
 stop_started() {
   trap - INT TERM EXIT
-  if [ "$was_running" = 0 ]; then
-    log "stopping what this run started"
-    "$here/down.sh"
-  fi
+  [ ${#started[@]} -eq 0 ] && return 0
+  log "stopping what this run started: ${started[*]}"
+  local i
+  for ((i = ${#started[@]} - 1; i >= 0; i--)); do "$here/${started[i]}.sh" stop || true; done
 }
 trap stop_started INT TERM EXIT
 
