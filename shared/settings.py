@@ -29,6 +29,9 @@ class ServiceSettings(BaseSettings):
     )
     http_host: str = Field("127.0.0.1", validation_alias="HTTP_HOST")
     http_port: int = Field(8000, ge=1, le=65535)
+    http_workers: int = Field(
+        1, ge=1, le=32, description="uvicorn worker processes (services that support several)"
+    )
     database_name: str = "postgres"
     database_url_override: str | None = None
     pg_host: str = Field("127.0.0.1", validation_alias="PG_HOST")
@@ -36,6 +39,9 @@ class ServiceSettings(BaseSettings):
     pg_user: str = Field("settlement", validation_alias="PG_USER")
     pg_password: SecretStr = Field(SecretStr("settlement"), validation_alias="PG_PASSWORD")
     db_pool_size: int = Field(10, ge=1, le=100, validation_alias="DB_POOL_SIZE")
+    db_pool_pre_ping: bool = Field(
+        True, validation_alias="DB_POOL_PRE_PING", description="test connections at checkout"
+    )
     kafka_bootstrap_servers: str = Field("127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP")
     admin_token: SecretStr = Field(SecretStr(LOCAL_ADMIN_TOKEN), validation_alias="ADMIN_TOKEN")
     token_signing_key: SecretStr = Field(

@@ -12,6 +12,18 @@ class OrdersSettings(ServiceSettings):
     http_port: int = Field(8001, ge=1, le=65535, validation_alias="ORDERS_PORT")
     database_name: str = Field("orders", validation_alias="ORDERS_DB")
     database_url_override: str | None = Field(None, validation_alias="ORDERS_DATABASE_URL")
+    http_workers: int = Field(
+        1,
+        ge=1,
+        le=32,
+        validation_alias="ORDERS_HTTP_WORKERS",
+        description="uvicorn worker processes; rate limits and /metrics are then per process",
+    )
+    db_pool_pre_ping: bool = Field(
+        False,
+        validation_alias="DB_POOL_PRE_PING",
+        description="off: the webhook path checks its connection locally (webhook_store)",
+    )
     webhook_rate_per_s: float = Field(
         5_000, gt=0, validation_alias="ORDERS_WEBHOOK_RATE_PER_S", description="per shop"
     )

@@ -8,6 +8,7 @@ until the first commits, so its row id (and the relay's publication order) comes
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -99,6 +100,50 @@ async def add_to_outbox(
                 "value": record.value,
                 "headers": [[name, value.decode()] for name, value in record.headers],
             }
+            for record in records
+        ],
+    )
+
+
+def locked_outbox_insert_sql(outbox: Table, *, first_param: int = 1, also_with: str = "") -> str:
+    """One statement that does what `add_to_outbox` does in two round trips: take the same
+    per-key advisory locks (sorted, so writers never deadlock), then insert the rows in order.
+
+    Parameters ``$first_param`` .. ``$first_param + 4`` are `locked_outbox_insert_args`, in
+    order; the statement reads them only, so a caller may put its own parameters before them and
+    its own data-modifying CTEs (``name AS (...)``, comma-separated) in ``also_with``. The rows
+    draw their ids only after every lock is held, which is what keeps per-key order on the topic.
+    Run it with the asyncpg driver connection inside the caller's transaction.
+    """
+    # Only placeholders and the table's own name are put into the text; every value is bound.
+    keys, topic, key_values, values, headers = (f"${first_param + n}" for n in range(5))
+    locks = (
+        "outbox_locks AS (SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT "  # noqa: S608
+        f"hashtextextended(k, 7) AS h FROM unnest({keys}::text[]) k) s ORDER BY h)"
+    )
+    ctes = f"{also_with}, {locks}" if also_with else locks
+    return (
+        f"WITH {ctes} "  # noqa: S608
+        f'INSERT INTO "{outbox.name}" (topic, key, value, headers) '
+        f"SELECT {topic}::text, r.key, r.value, r.headers FROM unnest("
+        f"{key_values}::bytea[], {values}::bytea[], {headers}::jsonb[]) "
+        "WITH ORDINALITY AS r(key, value, headers, n) "
+        "CROSS JOIN (SELECT count(*) FROM outbox_locks) AS held ORDER BY r.n"
+    )
+
+
+def locked_outbox_insert_args(
+    topic: str, records: Sequence[RecordLike]
+) -> tuple[list[str], str, list[bytes], list[bytes], list[str]]:
+    """The five parameters of `locked_outbox_insert_sql` for ``records`` (headers as JSON text,
+    ``[[name, utf-8 value], ...]``, the shape `add_to_outbox` stores)."""
+    return (
+        sorted({record.key.hex() for record in records}),
+        topic,
+        [record.key for record in records],
+        [record.value for record in records],
+        [
+            json.dumps([[name, value.decode()] for name, value in record.headers])
             for record in records
         ],
     )

@@ -19,7 +19,11 @@ def main(
     create_app: Callable[[ServiceSettings], FastAPI],
     migrations_dir: Path,
     argv: list[str] | None = None,
+    *,
+    app_factory: str | None = None,
 ) -> None:
+    """``app_factory`` (``"module:function"``, settings from the environment) lets ``serve`` run
+    ``settings.http_workers`` processes; without it a service runs one."""
     args = sys.argv[1:] if argv is None else argv
     command = args[0] if args else "serve"
     settings = settings_factory()
@@ -27,8 +31,13 @@ def main(
     if command == "migrate":
         upgrade_to_head(migrations_dir, settings.database_url)
     elif command == "serve":
+        workers = settings.http_workers
+        if workers > 1 and app_factory is None:
+            raise SystemExit(f"{settings.service_name} runs one process (http_workers=1)")
         uvicorn.run(
-            create_app(settings),
+            app_factory if workers > 1 and app_factory else create_app(settings),
+            factory=workers > 1,
+            workers=workers,
             host=settings.http_host,
             port=settings.http_port,
             log_config=None,

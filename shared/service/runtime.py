@@ -49,6 +49,7 @@ class ServiceRuntime:
                 settings.database_url,
                 pool_size=settings.db_pool_size,
                 application_name=settings.service_name,
+                pool_pre_ping=settings.db_pool_pre_ping,
             ),
             sender=KafkaSender(settings.kafka_bootstrap_servers, client_id=settings.service_name),
         )

@@ -4,7 +4,9 @@
 
 Starts its own orders process on a fresh database and a unique topic (nothing shared is touched),
 sends signed ``order.placed`` webhooks open-loop at ``--rate`` per second for ``--seconds``, and
-prints the latency percentiles seen by the client. Bounded in count and time; stops by itself.
+prints the latency percentiles seen by the client, the client's and the server's CPU per
+webhook (all server processes). With ``--workers N`` the server's own histogram is that of the
+process that answered the ``/metrics`` request. Bounded in count and time; stops by itself.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ async def _wait_ready(client: httpx.AsyncClient, timeout_s: float) -> None:
     raise TimeoutError("the orders process did not become ready")
 
 
-async def run(rate: int, seconds: float, port: int) -> None:
+async def run(rate: int, seconds: float, port: int, workers: int) -> None:
     topic = unique_name("orders_load")
     await ensure_topics(KAFKA_BOOTSTRAP, [topic])
     async with fresh_database("orders_load") as (url, _):
@@ -50,6 +52,7 @@ async def run(rate: int, seconds: float, port: int) -> None:
             "ORDERS_PORT": str(port),
             "TOPIC_ORDERS": topic,
             "LOG_LEVEL": "WARNING",
+            "ORDERS_HTTP_WORKERS": str(workers),
         }
         server = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "services.orders", "serve", cwd=ROOT, env=env
@@ -60,10 +63,13 @@ async def run(rate: int, seconds: float, port: int) -> None:
                 base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=10
             ) as client:
                 await _wait_ready(client, 60)
-                cpu_before = _cpu_seconds(server.pid)
+                cpu_before = _tree_cpu_seconds(server.pid)
                 await _measure(client, rate, seconds, port)
-                cpu_ms = (_cpu_seconds(server.pid) - cpu_before) * 1000
-                print(f"server CPU: {cpu_ms / (rate * seconds):.2f} ms per webhook")
+                cpu_ms = (_tree_cpu_seconds(server.pid) - cpu_before) * 1000
+                print(
+                    f"server CPU ({workers} worker(s)): {cpu_ms / (rate * seconds):.2f} ms "
+                    "per webhook"
+                )
         finally:
             server.terminate()
             await asyncio.wait_for(server.wait(), timeout=20)
@@ -92,6 +98,7 @@ async def _measure(client: httpx.AsyncClient, rate: int, seconds: float, port: i
         pool.put_nowait((reader, writer))
 
     tasks = []
+    client_cpu = time.process_time()
     begin = time.perf_counter()
     for n, request in enumerate(requests):
         due = begin + n / rate
@@ -101,13 +108,15 @@ async def _measure(client: httpx.AsyncClient, rate: int, seconds: float, port: i
         tasks.append(asyncio.create_task(send(request, due)))
     await asyncio.wait_for(asyncio.gather(*tasks), timeout=seconds + 60)
     elapsed = time.perf_counter() - begin
+    client_cpu = time.process_time() - client_cpu
     while not pool.empty():
         pool.get_nowait()[1].close()
     cuts = statistics.quantiles(latencies, n=100)
     print(
         f"sent {total} in {elapsed:.1f}s ({total / elapsed:.0f}/s) statuses={statuses} "
         f"p50={cuts[49] * 1000:.1f}ms p90={cuts[89] * 1000:.1f}ms p99={cuts[98] * 1000:.1f}ms "
-        f"max={max(latencies) * 1000:.1f}ms"
+        f"max={max(latencies) * 1000:.1f}ms; client CPU {client_cpu / total * 1000:.2f} ms "
+        "per request"
     )
     metrics = (await client.get("/metrics")).text
     print("server side:", _server_quantiles(metrics))
@@ -116,10 +125,17 @@ async def _measure(client: httpx.AsyncClient, rate: int, seconds: float, port: i
 CONNECTIONS = 64
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def _tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU time so far of a process and its children (Linux /proc)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        if stat.parent.name == str(pid) or fields[1] == str(pid):
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def _raw_request(secret: str, body: bytes) -> bytes:
@@ -165,8 +181,9 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--port", type=int, default=18101)
+    parser.add_argument("--workers", type=int, default=1, help="orders worker processes")
     args = parser.parse_args()
-    asyncio.run(run(args.rate, min(args.seconds, 120), args.port))
+    asyncio.run(run(args.rate, min(args.seconds, 120), args.port, args.workers))
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ class Stack:
     endpoints: Endpoints
     pipeline: Pipeline
     logs: dict[str, Path]
+    pids: dict[str, int]
     cli_env: dict[str, str]  # what the `settlement` CLI needs to reach this stack
 
     def log_tails(self) -> str:
@@ -99,6 +100,7 @@ async def running_stack(log_dir: Path) -> AsyncIterator[Stack]:
                 endpoints=Endpoints(**urls, admin_token=LOCAL_ADMIN_TOKEN),
                 pipeline=Pipeline(KAFKA_BOOTSTRAP, topics["ledger"], payouts_group),
                 logs=logs,
+                pids={name: p.pid for name, p in zip(SERVICES, processes, strict=True)},
                 cli_env={
                     **{f"{name.upper()}_URL": url for name, url in urls.items()},
                     **{k: v for k, v in common.items() if k.startswith(("TOPIC_", "KAFKA_"))},

@@ -33,7 +33,8 @@ def webhooks_received_counter(registry: CollectorRegistry) -> Counter:
     )
 
 
-def get_context(request: Request) -> OrdersContext:
+async def get_context(request: Request) -> OrdersContext:
+    """Async on purpose: FastAPI runs a sync dependency in a worker thread, per request."""
     context = getattr(request.app.state, "orders", None)
     if not isinstance(context, OrdersContext):
         raise RuntimeError("app.state.orders is not set to an OrdersContext")

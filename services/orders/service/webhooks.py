@@ -11,17 +11,15 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import reduce
-from typing import Literal
+from functools import cache, reduce
+from typing import Any, Literal
 
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.orders.adapters.db.deliveries import PriorDelivery, claim_delivery_and_lock_order
 from services.orders.adapters.db.event_codec import StoredEvent
-from services.orders.adapters.db.orders import append_events
-from services.orders.adapters.db.plans import plans_active_at
-from services.orders.adapters.db.shops import Shop, get_shop_with_plans
+from services.orders.adapters.db.shops import Shop
+from services.orders.adapters.db.webhook_store import PriorDelivery, webhook_store
 from services.orders.domain.errors import TransitionRejected
 from services.orders.domain.events import FactHeld, HeldFactDropped, OrderEvent, OrderPlaced
 from services.orders.domain.facts import Fact, Placed, validate_fact
@@ -29,7 +27,6 @@ from services.orders.domain.order import OrderState, decide, evolve
 from services.orders.domain.plans import Plan
 from services.orders.service.errors import CurrencyMismatch, ShopNotFound, WebhookIdReused
 from services.orders.service.publishing import published_records
-from shared.db.outbox import add_to_outbox
 from shared.events.terms import OrderTerms
 from shared.regions import region_terms
 
@@ -86,63 +83,73 @@ async def handle_webhook(
     """
     event_id = ports.new_event_id()
     now = ports.clock()
-    async with ports.engine.begin() as conn:
-        found = await get_shop_with_plans(conn, shop_id, placed_at)
+    async with webhook_store(ports.engine, ports.outbox) as store:
+        # Read before the transaction: a shop and its plans need no lock, and a request that
+        # fails authentication never opens one.
+        found = await store.shop_with_plans(shop_id, placed_at)
         if found is None:
             raise ShopNotFound(f"no shop {shop_id}")
         shop, prefetched_plans = found
         delivery = admit(shop)
         fact = delivery.fact
         _check_fact(fact, shop)
-        order = await claim_delivery_and_lock_order(
-            conn,
-            shop_id=shop.shop_id,
-            webhook_id=delivery.webhook_id,
-            body_sha256=delivery.body_sha256,
-            event_id=event_id,
-            order_id=fact.order_id,
-        )
-        if isinstance(order, PriorDelivery):
-            if order.body_sha256 != delivery.body_sha256:
-                raise WebhookIdReused(
-                    f"webhook-id {delivery.webhook_id} was already delivered with another body"
-                )
-            return WebhookAnswer(event_id=order.event_id, outcome="duplicate")
-        if order.shop_id != shop.shop_id:
-            raise TransitionRejected(f"order id {fact.order_id} belongs to another shop")
-        state = fold(stored.event for stored in order.events)
-        plans: Sequence[Plan] = ()
-        terms: OrderTerms | None = None
-        if isinstance(fact, Placed):
-            plans = (
-                prefetched_plans
-                if placed_at == fact.occurred_at
-                else await plans_active_at(conn, shop.shop_id, fact.occurred_at)
+        async with store.transaction():
+            order = await store.claim_delivery_and_lock_order(
+                shop_id=shop.shop_id,
+                webhook_id=delivery.webhook_id,
+                body_sha256=delivery.body_sha256,
+                event_id=event_id,
+                order_id=fact.order_id,
             )
-            terms = OrderTerms.from_region(region_terms(shop.region))
-        decision = decide(state, fact, plans=plans)
-        recorded = _with_event_ids(decision.events, order.events, event_id, ports.new_event_id)
-        first_seq = len(order.events) + 1
-        await append_events(
-            conn,
-            fact.order_id,
-            [
-                StoredEvent(seq=first_seq + n, event_id=eid, recorded_at=now, event=event)
-                for n, (eid, event) in enumerate(recorded)
-            ],
-            status=decision.new_state.status,
-            terms=terms.model_dump(mode="json") if terms else None,
-        )
-        records = published_records(
-            recorded,
-            state,
-            shop_id=shop.shop_id,
-            region=shop.region,
-            terms=terms,
-            recorded_at=now,
-        )
-        await add_to_outbox(conn, ports.outbox, ports.topic, records)
+            if isinstance(order, PriorDelivery):
+                if order.body_sha256 != delivery.body_sha256:
+                    raise WebhookIdReused(
+                        f"webhook-id {delivery.webhook_id} was already delivered with another body"
+                    )
+                return WebhookAnswer(event_id=order.event_id, outcome="duplicate")
+            if order.shop_id != shop.shop_id:
+                raise TransitionRejected(f"order id {fact.order_id} belongs to another shop")
+            state = fold(stored.event for stored in order.events)
+            plans: Sequence[Plan] = ()
+            terms: OrderTerms | None = None
+            terms_json: dict[str, Any] | None = None
+            if isinstance(fact, Placed):
+                plans = (
+                    prefetched_plans
+                    if placed_at == fact.occurred_at
+                    else await store.plans_active_at(shop.shop_id, fact.occurred_at)
+                )
+                terms, terms_json = _terms_in_force(shop.region)
+            decision = decide(state, fact, plans=plans)
+            recorded = _with_event_ids(decision.events, order.events, event_id, ports.new_event_id)
+            first_seq = len(order.events) + 1
+            await store.append_and_queue(
+                fact.order_id,
+                [
+                    StoredEvent(seq=first_seq + n, event_id=eid, recorded_at=now, event=event)
+                    for n, (eid, event) in enumerate(recorded)
+                ],
+                status=decision.new_state.status,
+                terms=terms_json,
+                topic=ports.topic,
+                records=published_records(
+                    recorded,
+                    state,
+                    shop_id=shop.shop_id,
+                    region=shop.region,
+                    terms=terms,
+                    recorded_at=now,
+                ),
+            )
     return WebhookAnswer(event_id=event_id, outcome="held" if decision.held else "accepted")
+
+
+@cache
+def _terms_in_force(region: str) -> tuple[OrderTerms, dict[str, Any]]:
+    """The terms a placement in ``region`` is stamped with, and their JSON form: the region's
+    defaults (static), built once per region. Read only."""
+    terms = OrderTerms.from_region(region_terms(region))
+    return terms, terms.model_dump(mode="json")
 
 
 def _check_fact(fact: Fact, shop: Shop) -> None:

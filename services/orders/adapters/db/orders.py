@@ -1,14 +1,12 @@
 """SQL for orders: one row per order holding its event stream (locked while a webhook decides,
-see ``deliveries.claim_delivery_and_lock_order``)."""
+see ``webhook_store.WebhookStore.claim_delivery_and_lock_order``)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.orders.adapters.db.event_codec import StoredEvent
@@ -35,27 +33,6 @@ async def find_order(conn: AsyncConnection, order_id: str) -> StoredOrder | None
     )
     row = (await conn.execute(statement)).first()
     return stored_order(order_id, row.shop_id, row.events, row.terms) if row else None
-
-
-async def append_events(
-    conn: AsyncConnection,
-    order_id: str,
-    new_events: Sequence[StoredEvent],
-    *,
-    status: str,
-    terms: dict[str, Any] | None,
-) -> None:
-    """Append to the stream of a locked order row and set its status."""
-    values: dict[str, Any] = {
-        "events": orders.c.events.op("||")(
-            bindparam(None, [event.to_json() for event in new_events], type_=JSONB)
-        ),
-        "status": status,
-        "updated_at": func.now(),
-    }
-    if terms is not None:
-        values["terms"] = terms
-    await conn.execute(update(orders).where(orders.c.order_id == order_id).values(**values))
 
 
 def stored_order(

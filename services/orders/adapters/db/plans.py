@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import and_, insert, or_, select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.orders.adapters.db.tables import plans
@@ -36,20 +35,6 @@ async def list_plans(conn: AsyncConnection, shop_id: str) -> list[Plan]:
         .order_by(plans.c.created_at, plans.c.plan_id)
     )
     return [plan_of(row._mapping) for row in await conn.execute(statement)]
-
-
-async def plans_active_at(conn: AsyncConnection, shop_id: str, at: datetime) -> list[Plan]:
-    """The shop's plans active at instant ``at`` (``starts_at <= at < ends_at``)."""
-    statement = select(plans).where(plans.c.shop_id == shop_id, active_plans_clause(at))
-    return [plan_of(row._mapping) for row in await conn.execute(statement)]
-
-
-def active_plans_clause(at: datetime) -> Any:
-    """Plans active at instant ``at``: ``starts_at <= at < ends_at``, missing bounds open."""
-    return and_(
-        or_(plans.c.starts_at.is_(None), plans.c.starts_at <= at),
-        or_(plans.c.ends_at.is_(None), plans.c.ends_at > at),
-    )
 
 
 def plan_of(row: Any) -> Plan:

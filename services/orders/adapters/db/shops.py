@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, false, outerjoin, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.orders.adapters.db.plans import active_plans_clause, plan_of
-from services.orders.adapters.db.tables import plans, shops
-from services.orders.domain.plans import Plan
+from services.orders.adapters.db.tables import shops
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +41,6 @@ def _shop(row: Any) -> Shop:
     )
 
 
-# A plan row's shop_id is the shop's, already selected.
-_PLAN_COLUMNS = tuple(column for column in plans.c if column.name != "shop_id")
 _COLUMNS = (
     shops.c.shop_id,
     shops.c.region,
@@ -58,25 +53,6 @@ _COLUMNS = (
 async def get_shop(conn: AsyncConnection, shop_id: str) -> Shop | None:
     row = (await conn.execute(select(*_COLUMNS).where(shops.c.shop_id == shop_id))).first()
     return _shop(row) if row else None
-
-
-async def get_shop_with_plans(
-    conn: AsyncConnection, shop_id: str, plans_at: datetime | None
-) -> tuple[Shop, list[Plan]] | None:
-    """The shop and, when ``plans_at`` is given, its plans active at that instant; one query."""
-    joined = outerjoin(
-        shops,
-        plans,
-        and_(plans.c.shop_id == shops.c.shop_id, active_plans_clause(plans_at))
-        if plans_at is not None
-        else false(),
-    )
-    statement = select(*_COLUMNS, *_PLAN_COLUMNS).select_from(joined)
-    rows = (await conn.execute(statement.where(shops.c.shop_id == shop_id))).all()
-    if not rows:
-        return None
-    found = [plan_of(row._mapping) for row in rows if row.plan_id is not None]
-    return _shop(rows[0]), found
 
 
 async def insert_shop_if_absent(conn: AsyncConnection, shop: Shop) -> bool:
