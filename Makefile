@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha1sum | cut -c1-12)
-PY_SOURCES := shared services settlement_cli tests
+PY_SOURCES := shared services settlement_cli tests bench
 
 .PHONY: run test up down venv tools lint typecheck unit integration infra-up infra-down status bench docs clean
 
@@ -56,6 +56,9 @@ infra-up: venv
 
 infra-down:
 	deploy/local/kafka.sh stop; deploy/local/postgres.sh stop
+
+bench: venv  ## speed and memory on the real stack; writes bench/results.json (README: Performance)
+	deploy/local/with-infra.sh $(BIN)/python -m bench.run $(BENCH_ARGS)
 
 docs: venv  ## regenerate docs/asyncapi.json from the event schemas
 	$(BIN)/python -m shared.events.asyncapi > docs/asyncapi.json
