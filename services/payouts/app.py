@@ -15,6 +15,7 @@ from services.payouts.service.payout_runs import PayoutRunner
 from services.payouts.service.ports import PayoutProvider
 from services.payouts.service.workers import daily_payout_schedule, hold_gauges, release_scheduler
 from services.payouts.settings import PayoutsSettings
+from shared.kafka.consumer_metrics import ConsumerMetrics
 from shared.service.clock import utc_now
 from shared.service.runtime import ServiceRuntime, build_app
 from shared.settings import ServiceSettings
@@ -42,6 +43,7 @@ def create_app(settings: ServiceSettings, provider: PayoutProvider | None = None
             topic=settings.topic_ledger,
             group_id=settings.ledger_consumer_group,
             send_dead_letters=runtime.sender.send_batch,
+            metrics=ConsumerMetrics(runtime.registry),
         )
     )
     runtime.workers.append(

@@ -12,6 +12,7 @@ import contextlib
 from collections.abc import Awaitable, Callable, Mapping
 
 from shared.kafka.consumer import BatchConsumer, PositionKey, next_offsets
+from shared.kafka.consumer_metrics import ConsumerMetrics
 from shared.kafka.dead_letters import BatchHandler, SendBatch, is_transient
 from shared.kafka.dead_letters import process_with_dead_letters as _process
 from shared.logging import get_logger
@@ -46,9 +47,9 @@ async def consume_forever(
     stored_positions: StoredPositions,
     send_dead_letters: SendBatch,
     name: str,
-    on_batch: Callable[[int, float], None] | None = None,
+    metrics: ConsumerMetrics | None = None,
 ) -> None:
-    """Fold batches until `stop`. `on_batch(count, seconds)` feeds the service's metrics."""
+    """Fold batches until `stop`, recording lag, batch time and dead letters in `metrics`."""
     if not await start_with_retry(consumer, stop, name):
         return
     loop = asyncio.get_running_loop()
@@ -59,7 +60,12 @@ async def consume_forever(
                 continue
             started = loop.time()
             try:
-                await _process(handler, records, send_dead_letters)
+                await _process(
+                    handler,
+                    records,
+                    send_dead_letters,
+                    on_dead_letter=metrics.dead_lettered if metrics else None,
+                )
             except Exception as error:
                 # An outage, or a failure to dead-letter: never drop the batch, never die;
                 # go back to what the database says was applied and try again.
@@ -73,8 +79,10 @@ async def consume_forever(
                 with contextlib.suppress(Exception):
                     await consumer.seek(await stored_positions())
                 continue
-            if on_batch is not None:
-                on_batch(len(records), loop.time() - started)
+            if metrics is not None:
+                metrics.observe_batch(records, loop.time() - started)
+                with contextlib.suppress(Exception):  # lag is informational
+                    metrics.observe_lag(await consumer.lag(), records)
             with contextlib.suppress(Exception):  # informational; the database holds positions
                 await consumer.commit(next_offsets(records))
     finally:

@@ -144,8 +144,13 @@ async def test_a_poison_record_goes_to_the_dead_letter_topic_and_the_rest_is_app
 
         await wait_until(applied, timeout_s=60, interval_s=0.1)
         dead = await read_topic(dlq_topic(service.ledger_topic), expected=1)
+        metrics = (await service.client.get("/metrics")).text
     assert [r.key for r in dead] == [b"never-posted"]
     assert b"no hold for order never-posted" in dict(dead[0].headers)["dlq_error"]
+    topic = service.ledger_topic
+    assert f'kafka_consumer_dead_letters_total{{topic="{topic}"}} 1.0' in metrics
+    assert f'kafka_consumer_records_total{{topic="{topic}"}}' in metrics
+    assert "kafka_consumer_lag_records{" in metrics
 
 
 async def test_a_hold_is_visible_to_its_parties_and_to_no_one_else() -> None:

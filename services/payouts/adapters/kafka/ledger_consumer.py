@@ -13,6 +13,7 @@ from shared.db.inbox import claim_new_events, load_positions, save_positions
 from shared.events import ledger_v1
 from shared.events.envelope import from_kafka
 from shared.kafka.consumer import BatchConsumer, ConsumedRecord, PositionKey, next_offsets
+from shared.kafka.consumer_metrics import ConsumerMetrics
 from shared.kafka.dead_letters import SendBatch
 from shared.kafka.worker import consume_forever
 
@@ -60,6 +61,7 @@ async def consume_ledger(
     topic: str,
     group_id: str,
     send_dead_letters: SendBatch,
+    metrics: ConsumerMetrics | None = None,
     max_records: int = 500,
 ) -> None:
     """Worker: fold ledger.v1 until `stop` (shared loop: retries, dead letters, seek-back)."""
@@ -79,4 +81,5 @@ async def consume_ledger(
         stored_positions=handler.stored_positions,
         send_dead_letters=send_dead_letters,
         name=group_id,
+        metrics=metrics,
     )
