@@ -69,6 +69,20 @@ def define_outbox_table(metadata: MetaData) -> Table:
     )
 
 
+OUTBOX_CHANNEL = "outbox_committed"
+
+
+def outbox_notify_ddl(table: str = "outbox") -> tuple[str, ...]:
+    """A statement trigger that wakes listening relays when outbox rows commit (PostgreSQL
+    delivers NOTIFY at commit, and once per transaction however many rows it inserted)."""
+    return (
+        f"CREATE OR REPLACE FUNCTION {table}_notify() RETURNS trigger LANGUAGE plpgsql AS "
+        f"$$ BEGIN PERFORM pg_notify('{OUTBOX_CHANNEL}', ''); RETURN NULL; END $$",
+        f"CREATE TRIGGER {table}_notify AFTER INSERT ON {table} "
+        f"FOR EACH STATEMENT EXECUTE FUNCTION {table}_notify()",
+    )
+
+
 async def lock_keys(conn: AsyncConnection, keys: Sequence[bytes]) -> None:
     """Serialize writers per key until commit (sorted, so two writers never deadlock)."""
     distinct = sorted({key.hex() for key in keys})

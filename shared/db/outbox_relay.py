@@ -14,11 +14,12 @@ import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Table, func, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from shared.db.outbox import OutgoingRecord
+from shared.db.outbox import OUTBOX_CHANNEL, OutgoingRecord
 from shared.logging import get_logger
 
 SendBatch = Callable[[Sequence[OutgoingRecord]], Awaitable[None]]
@@ -43,12 +44,19 @@ class OutboxRelay:
         *,
         batch_size: int = 500,
         poll_interval_s: float = 0.02,
+        listen: bool = False,
+        idle_poll_s: float = 1.0,
     ) -> None:
+        """With `listen`, the relay waits for the outbox trigger's NOTIFY (`outbox_notify_ddl`)
+        and polls only every `idle_poll_s` as a safety net; without it (or while the listening
+        connection is down) it polls every `poll_interval_s`."""
         self._engine = engine
         self._outbox = outbox
         self._send_batch = send_batch
         self._batch_size = batch_size
         self._poll_interval_s = poll_interval_s
+        self._listen = listen
+        self._idle_poll_s = idle_poll_s
         self.published_total = 0
 
     async def publish_once(self) -> int:
@@ -90,16 +98,26 @@ class OutboxRelay:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Publish until `stop` is set; errors are logged and retried after a pause."""
-        while not stop.is_set():
-            try:
-                published = await self.publish_once()
-            except Exception:
-                log.exception("outbox_publish_failed")
-                published = 0
-                await _sleep_or_stop(stop, 1.0)
-                continue
-            if published < self._batch_size:
-                await _sleep_or_stop(stop, self._poll_interval_s)
+        wake = asyncio.Event()
+        listener = CommitListener(self._engine, wake) if self._listen else None
+        try:
+            while not stop.is_set():
+                if listener is not None:
+                    await listener.ensure_listening()
+                wake.clear()  # a commit from here on wakes the next wait
+                try:
+                    published = await self.publish_once()
+                except Exception:
+                    log.exception("outbox_publish_failed")
+                    await _sleep_or_stop(stop, 1.0)
+                    continue
+                if published < self._batch_size:
+                    listening = listener is not None and listener.listening
+                    idle = self._idle_poll_s if listening else self._poll_interval_s
+                    await _wait_for_any(stop, wake, idle)
+        finally:
+            if listener is not None:
+                await listener.close()
 
     async def backlog(self) -> OutboxBacklog:
         t = self._outbox
@@ -121,6 +139,63 @@ class OutboxRelay:
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), seconds)
+
+
+async def _wait_for_any(stop: asyncio.Event, wake: asyncio.Event, seconds: float) -> None:
+    waiters = [asyncio.create_task(stop.wait()), asyncio.create_task(wake.wait())]
+    try:
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+
+
+class CommitListener:
+    """A dedicated connection LISTENing on the outbox channel; sets `wake` on each NOTIFY.
+
+    If the connection drops, `listening` turns false (the relay polls) and the next
+    `ensure_listening` (at most every 5 s) connects again.
+    """
+
+    def __init__(self, engine: AsyncEngine, wake: asyncio.Event) -> None:
+        self._engine = engine
+        self._wake = wake
+        self._conn: AsyncConnection | None = None
+        self._last_attempt = float("-inf")
+        self.listening = False
+
+    async def ensure_listening(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self.listening or loop.time() - self._last_attempt < 5.0:
+            return
+        self._last_attempt = loop.time()
+        await self.close()
+        try:
+            self._conn = await self._engine.connect()
+            raw = await self._conn.get_raw_connection()
+            driver: Any = raw.driver_connection
+            driver.add_termination_listener(self._lost)
+            await driver.add_listener(OUTBOX_CHANNEL, self._notified)
+            self.listening = True
+        except Exception as error:
+            log.warning("outbox_listen_failed", error=str(error))
+            await self.close()
+
+    def _notified(self, *_: object) -> None:
+        self._wake.set()
+
+    def _lost(self, *_: object) -> None:
+        self.listening = False
+        self._wake.set()
+
+    async def close(self) -> None:
+        self.listening = False
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await conn.invalidate()
+            with contextlib.suppress(Exception):
+                await conn.close()
 
 
 __all__ = ["OutboxBacklog", "OutboxRelay", "SendBatch"]

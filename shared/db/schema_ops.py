@@ -10,6 +10,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
+from shared.db.outbox import outbox_notify_ddl
+
 
 def create_outbox_v1() -> None:
     op.create_table(
@@ -50,3 +52,9 @@ def create_inbox_v1() -> None:
         ),
         sa.PrimaryKeyConstraint("consumer", "topic", "partition"),
     )
+
+
+def create_outbox_notify_v1() -> None:
+    """Wake the outbox relay on commit instead of letting it poll (see shared.db.outbox)."""
+    for statement in outbox_notify_ddl("outbox"):
+        op.execute(statement)

@@ -61,6 +61,7 @@ class ServiceRuntime:
             self.sender.send_batch,
             batch_size=self.settings.outbox_batch_size,
             poll_interval_s=self.settings.outbox_poll_interval_s,
+            listen=True,  # every service's migrations install the outbox NOTIFY trigger
         )
         self.workers.append(relay.run)
         self.workers.append(_outbox_metrics(relay, self.registry))
