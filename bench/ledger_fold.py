@@ -6,8 +6,9 @@ Fills a fresh orders topic with a realistic stream (about 2.4 events per order: 
 cancellations, deliveries, across regions), folds it with the ledger's own consumer into a fresh
 database, then replays it into another fresh database, then folds it again with ``--processes``
 ``python -m services.ledger fold`` processes in one consumer group (they share the topic's
-partitions), and prints events/s for each. The in-process fold runs the consumer alone (the outbox
-relay is not started); the fold processes run their relays too.
+partitions), and prints events/s for each, and the CPU time per event of this process (the
+in-process fold and the replay; PostgreSQL's own CPU is not included). The in-process fold runs
+the consumer alone (the outbox relay is not started); the fold processes run their relays too.
 Everything it creates is uniquely named; the databases are dropped at the end.
 """
 
@@ -28,6 +29,7 @@ from sqlalchemy import func, select
 from services.ledger.adapters.db.tables import processed_events
 from services.ledger.app import build_ledger
 from services.ledger.commands import replay
+from services.ledger.process_tuning import tune_garbage_collector
 from services.ledger.settings import LedgerSettings
 from shared.db.engine import make_engine
 from shared.kafka.producer import KafkaSender
@@ -52,18 +54,21 @@ async def fill(topic: str, orders: int) -> int:
     return len(stream)
 
 
-async def measure_fold(settings: LedgerSettings, events: int, timeout_s: float) -> float:
+async def measure_fold(
+    settings: LedgerSettings, events: int, timeout_s: float
+) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of this process) to fold ``events``."""
     ledger = build_ledger(settings)
     consumer = ledger.runtime.workers[-1]  # the fold consumer only
     stop = asyncio.Event()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     task = asyncio.create_task(consumer(stop))
     try:
         while time.perf_counter() - started < timeout_s:
             async with ledger.runtime.engine.connect() as conn:
                 done = await conn.scalar(select(func.count()).select_from(processed_events))
             if done == events:
-                return time.perf_counter() - started
+                return time.perf_counter() - started, time.process_time() - cpu_started
             await asyncio.sleep(0.05)
         raise TimeoutError(f"fold did not finish within {timeout_s}s")
     finally:
@@ -135,8 +140,10 @@ async def main(orders: int, batch: int, processes: int) -> dict[str, object]:
             topic_ledger=topics["ledger"],
             fold_batch_size=batch,
         )
-        fold_s = await measure_fold(live, events, timeout_s=600)
+        fold_s, fold_cpu_s = await measure_fold(live, events, timeout_s=600)
+        replay_cpu_started = time.process_time()
         replayed = await replay(live.model_copy(update={"database_url_override": replay_url}))
+        replay_cpu_s = time.process_time() - replay_cpu_started
         parallel = live.model_copy(
             update={"database_url_override": parallel_url, "consumer_group": unique_name("bench")}
         )
@@ -147,8 +154,10 @@ async def main(orders: int, batch: int, processes: int) -> dict[str, object]:
         "batch": batch,
         "fold_seconds": round(fold_s, 2),
         "fold_events_per_second": round(events / fold_s),
+        "fold_cpu_us_per_event": round(fold_cpu_s / events * 1e6),
         "replay_seconds": replayed["seconds"],
         "replay_events_per_second": replayed["records_per_second"],
+        "replay_cpu_us_per_event": round(replay_cpu_s / events * 1e6),
         "fold_processes": processes,
         "fold_processes_events_per_second": round(parallel_rate),
     }
@@ -160,4 +169,5 @@ if __name__ == "__main__":
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--processes", type=int, default=3, help="fold processes, one group")
     arguments = parser.parse_args()
+    tune_garbage_collector()  # as `python -m services.ledger` does
     print(json.dumps(asyncio.run(main(arguments.orders, arguments.batch, arguments.processes))))

@@ -5,11 +5,14 @@ import sys
 from pathlib import Path
 
 from services.ledger.app import create_app
+from services.ledger.process_tuning import tune_garbage_collector
 from services.ledger.settings import LedgerSettings
 from shared.logging import configure_logging
 from shared.service.entrypoint import main
 
 _SHARED_COMMANDS = {"migrate", "serve"}
+
+tune_garbage_collector()
 
 if sys.argv[1:2] and sys.argv[1] not in _SHARED_COMMANDS:
     from services.ledger.commands import run

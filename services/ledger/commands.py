@@ -5,7 +5,8 @@
   replay starts) into the configured database (``LEDGER_DATABASE_URL`` or ``LEDGER_DB``), which
   must be migrated and hold no journal yet, then print the digest. Records of both topics are
   read into memory and folded in record-timestamp order (a release is published after its order
-  was posted, so it sorts after the placement). Nothing is published: the outbox rows stay in the
+  was posted, so it sorts after the placement), in memory, then written with COPY in one
+  transaction (``service/replaying.py``). Nothing is published: the outbox rows stay in the
   replayed database; records that fail are counted, not dead-lettered again. The stored positions
   end at the replayed ends, so a fold consumer can carry on from there.
 - ``digest``: print the digest of the configured database.
@@ -18,20 +19,19 @@ import asyncio
 import json
 import signal
 import time
-from collections.abc import Sequence
 
 from services.ledger.adapters.db.digest import ledger_digest
 from services.ledger.adapters.kafka.dead_letter_tools import list_dead_letters, redrive
 from services.ledger.adapters.kafka.topic_reader import read_to_end
 from services.ledger.app import build_ledger
 from services.ledger.service.decoding import RecordDecoder
-from services.ledger.service.folding import LedgerFolder, store_positions
+from services.ledger.service.replaying import replay_into
 from services.ledger.settings import LedgerSettings
 from shared.db.engine import make_engine
-from shared.db.outbox import OutgoingRecord
-from shared.kafka.consumer import next_offsets
-from shared.kafka.dead_letters import process_with_dead_letters
 from shared.service.clock import utc_now
+
+REPLAY_READ_BATCH = 10_000
+"""Records per fetch while reading the topics for a replay."""
 
 
 async def fold(settings: LedgerSettings) -> None:
@@ -61,26 +61,25 @@ async def replay(settings: LedgerSettings) -> dict[str, object]:
         decoder = RecordDecoder(
             topic_orders=settings.topic_orders, topic_payouts=settings.topic_payouts
         )
-        folder = LedgerFolder(engine, decoder, topic_ledger=settings.topic_ledger, clock=utc_now)
-        skipped: list[OutgoingRecord] = []
-
-        async def keep_aside(records: Sequence[OutgoingRecord]) -> None:
-            skipped.extend(records)  # already dead-lettered by the live ledger
-
         started = time.perf_counter()
         records = [
             record
-            async for batch in read_to_end(settings.kafka_bootstrap_servers, decoder.topics)
+            async for batch in read_to_end(
+                settings.kafka_bootstrap_servers, decoder.topics, batch_size=REPLAY_READ_BATCH
+            )
             for record in batch
         ]
         # Across topics only time orders events (a release is published after its order was
         # posted); within a partition the offset does.
         records.sort(key=lambda r: (r.timestamp_ms, r.topic, r.partition, r.offset))
-        size = settings.fold_batch_size
-        for start in range(0, len(records), size):
-            batch = records[start : start + size]
-            await process_with_dead_letters(folder, batch, keep_aside, max_attempts=1)
-        await store_positions(engine, next_offsets(records))
+        outcome = await replay_into(
+            engine,
+            records,
+            decoder,
+            topic_ledger=settings.topic_ledger,
+            clock=utc_now,
+            workers=settings.replay_workers,
+        )
         consumed = len(records)
         seconds = time.perf_counter() - started
         digest, entries = await ledger_digest(engine)
@@ -89,9 +88,9 @@ async def replay(settings: LedgerSettings) -> dict[str, object]:
     return {
         "digest": digest,
         "records": consumed,
-        "events_folded": folder.folded_total,
+        "events_folded": outcome.folded,
         "entries": entries,
-        "dead_letters": len(skipped),
+        "dead_letters": len(outcome.failed),
         "seconds": round(seconds, 3),
         "records_per_second": round(consumed / seconds, 1) if seconds else None,
     }

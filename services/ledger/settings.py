@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from pydantic import Field
 
 from shared.settings import ServiceSettings
@@ -17,3 +19,10 @@ class LedgerSettings(ServiceSettings):
     spreads partitions over replicas and shows lag in Kafka tooling."""
     fold_batch_size: int = Field(500, ge=1, le=10_000, validation_alias="LEDGER_FOLD_BATCH_SIZE")
     """Most records folded in one database transaction."""
+    replay_workers: int = Field(
+        default_factory=lambda: os.cpu_count() or 1,
+        ge=1,
+        le=64,
+        validation_alias="LEDGER_REPLAY_WORKERS",
+    )
+    """Processes a replay folds in (default: one per CPU; see ``service/replaying.py``)."""

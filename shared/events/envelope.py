@@ -41,6 +41,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
 )
 
@@ -59,6 +60,9 @@ _REQUIRED_HEADERS = (
     CONTENT_TYPE_HEADER,
 )
 _DIGITS = frozenset("0123456789")
+_FRESH_JSON = "fresh_json_data"
+"""Validation context flag of `from_kafka`: `data` was just decoded from JSON (so holds JSON
+types only and is shared with nobody): the validator skips walking and copying it."""
 
 
 class MalformedEventError(ValueError):
@@ -105,7 +109,9 @@ class Envelope(BaseModel):
 
     @field_validator("data")
     @classmethod
-    def _json_only(cls, value: dict[str, Any]) -> dict[str, Any]:
+    def _json_only(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        if info.context is not None and info.context.get(_FRESH_JSON) is True:
+            return value  # just decoded by `from_kafka`: JSON types only, nobody else holds it
         copied: dict[str, Any] = _json_copy(value, "data")
         return copied
 
@@ -172,23 +178,70 @@ def new_envelope(
 
 def to_kafka(envelope: Envelope) -> KafkaRecord:
     """Encode an envelope as a binary-mode record (headers in a fixed order)."""
-    headers = [
-        ("ce_specversion", SPEC_VERSION),
-        ("ce_id", envelope.id),
-        ("ce_source", envelope.source),
-        ("ce_type", envelope.type),
-        ("ce_time", rfc3339.format_utc(envelope.time)),
-    ]
-    if envelope.subject is not None:
-        headers.append(("ce_subject", envelope.subject))
-    headers.append(("ce_schemaversion", str(envelope.schemaversion)))
-    headers.append((CONTENT_TYPE_HEADER, CONTENT_TYPE))
     value = json.dumps(envelope.data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     return KafkaRecord(
         key=envelope.key.encode("utf-8"),
         value=value.encode("utf-8"),
-        headers=[(name, text.encode("utf-8")) for name, text in headers],
+        headers=_headers(
+            envelope.id,
+            envelope.source,
+            envelope.type,
+            envelope.time,
+            envelope.subject,
+            envelope.schemaversion,
+        ),
     )
+
+
+def record_of_model(
+    type: str,
+    source: str,
+    key: str,
+    data: BaseModel,
+    *,
+    event_id: str,
+    time: datetime,
+    subject: str | None = None,
+    schemaversion: int = 1,
+) -> KafkaRecord:
+    """``to_kafka(new_envelope(...))`` for data that is a validated pydantic model, without
+    building and re-validating the envelope: the model's own JSON is the record value.
+
+    For models whose JSON dump has no floats (ints, strings, datetimes, lists, objects): then
+    the bytes equal what ``to_kafka`` writes. Raises ValueError where ``new_envelope`` would
+    refuse the context (empty id, source, type or key; naive time; schema version < 1).
+    """
+    if not (event_id and source and type and key) or subject == "" or schemaversion < 1:
+        raise ValueError("an envelope needs a non-empty id, source, type and key")
+    if time.tzinfo is None or time.utcoffset() is None:
+        raise ValueError("an envelope needs an aware time")
+    return KafkaRecord(
+        key=key.encode("utf-8"),
+        value=data.__pydantic_serializer__.to_json(data),
+        headers=_headers(event_id, source, type, time, subject, schemaversion),
+    )
+
+
+def _headers(
+    event_id: str,
+    source: str,
+    type: str,
+    time: datetime,
+    subject: str | None,
+    schemaversion: int,
+) -> list[tuple[str, bytes]]:
+    headers = [
+        ("ce_specversion", SPEC_VERSION),
+        ("ce_id", event_id),
+        ("ce_source", source),
+        ("ce_type", type),
+        ("ce_time", rfc3339.format_utc(time)),
+    ]
+    if subject is not None:
+        headers.append(("ce_subject", subject))
+    headers.append(("ce_schemaversion", str(schemaversion)))
+    headers.append((CONTENT_TYPE_HEADER, CONTENT_TYPE))
+    return [(name, text.encode("utf-8")) for name, text in headers]
 
 
 def from_kafka(
@@ -208,16 +261,25 @@ def from_kafka(
         time = rfc3339.parse(found["ce_time"])
     except ValueError as error:
         _malformed(f"header ce_time: {error}")
+    schemaversion = _schema_version(found["ce_schemaversion"])
+    decoded_key = _decode_key(key)
+    data = _decode_data(value)
+    # `json.loads` yields JSON types only; a string can fail UTF-8 only through a `\u` escape (a
+    # lone surrogate), so only then is `data` walked again.
+    fresh = value is not None and b"\\u" not in value
     try:
-        return Envelope(
-            id=found["ce_id"],
-            source=found["ce_source"],
-            type=found["ce_type"],
-            subject=found.get("ce_subject"),
-            time=time,
-            schemaversion=_schema_version(found["ce_schemaversion"]),
-            key=_decode_key(key),
-            data=_decode_data(value),
+        return Envelope.model_validate(
+            {
+                "id": found["ce_id"],
+                "source": found["ce_source"],
+                "type": found["ce_type"],
+                "subject": found.get("ce_subject"),
+                "time": time,
+                "schemaversion": schemaversion,
+                "key": decoded_key,
+                "data": data,
+            },
+            context={_FRESH_JSON: True} if fresh else None,
         )
     except ValidationError as error:
         problems = "; ".join(
@@ -277,11 +339,7 @@ def _decode_data(value: bytes | None) -> dict[str, Any]:
     if value is None:
         _malformed("record has no value")
     try:
-        decoded = json.loads(
-            value.decode("utf-8"),
-            object_pairs_hook=_object_without_duplicates,
-            parse_constant=_reject_constant,
-        )
+        decoded = _STRICT_JSON.decode(value.decode("utf-8"))
     except UnicodeDecodeError:
         _malformed("record value is not UTF-8")
     except (ValueError, RecursionError) as error:
@@ -302,3 +360,9 @@ def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _reject_constant(constant: str) -> NoReturn:
     raise ValueError(f"{constant} is not a JSON number")
+
+
+_STRICT_JSON = json.JSONDecoder(
+    object_pairs_hook=_object_without_duplicates, parse_constant=_reject_constant
+)
+"""Built once (``json.loads`` with hooks builds a decoder per call)."""

@@ -154,3 +154,4 @@ upcast = _SCHEMA.upcast
 parse = _SCHEMA.parse
 parse_envelope = _SCHEMA.parse_envelope
 to_envelope = _SCHEMA.to_envelope
+to_record = _SCHEMA.to_record

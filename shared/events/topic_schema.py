@@ -17,7 +17,7 @@ from shared.events.common import (
     require_matching_key,
     upcast_data,
 )
-from shared.events.envelope import Envelope
+from shared.events.envelope import Envelope, KafkaRecord, record_of_model
 
 E = TypeVar("E", bound=EventModel)
 
@@ -74,4 +74,20 @@ class TopicSchema(Generic[E]):
             event_id=event_id,
             time=time,
             subject=subject,
+        )
+
+    def to_record(
+        self, event: E, *, event_id: str, time: datetime, subject: str | None = None
+    ) -> KafkaRecord:
+        """``to_kafka(self.to_envelope(...))`` without re-validating the already validated
+        event (see ``record_of_model``): the same bytes, a fraction of the cost."""
+        return record_of_model(
+            event.TYPE,
+            self.source,
+            event.record_key,
+            event,
+            event_id=event_id,
+            time=time,
+            subject=subject,
+            schemaversion=self.version,
         )

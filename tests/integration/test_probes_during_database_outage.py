@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
+import socket
 import subprocess
 import tempfile
 from collections.abc import AsyncIterator, Iterator
@@ -22,7 +24,24 @@ from shared.settings import ServiceSettings
 from tests.support.infra import SETTINGS
 
 ROOT = Path(__file__).resolve().parents[2]
-OUTAGE_PG_PORT = int(os.environ.get("OUTAGE_TEST_PG_PORT", "55432"))
+
+
+def free_port_below_ephemeral_range() -> int:
+    """A free port under Linux's ephemeral range (32768+), so no client connection can be
+    holding it while the test's PostgreSQL is down and starts again."""
+    rng = random.Random()
+    for _ in range(100):
+        port = rng.randrange(20_000, 32_000)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port found for the test's PostgreSQL")
+
+
+OUTAGE_PG_PORT = int(os.environ.get("OUTAGE_TEST_PG_PORT", free_port_below_ephemeral_range()))
 
 
 @contextmanager
@@ -37,13 +56,14 @@ def own_postgres() -> Iterator[dict[str, str]]:
 
 
 def postgres(env: dict[str, str], action: str) -> None:
-    subprocess.run(
+    done = subprocess.run(
         [str(ROOT / "deploy/local/postgres.sh"), action],
         env=env,
-        check=True,
         capture_output=True,
+        text=True,
         timeout=120,
     )
+    assert done.returncode == 0, f"postgres.sh {action} failed:\n{done.stdout}{done.stderr}"
 
 
 @asynccontextmanager

@@ -24,6 +24,8 @@ class RecordDecoder:
     """Decodes records of the orders and payouts topics named in the settings."""
 
     def __init__(self, *, topic_orders: str, topic_payouts: str) -> None:
+        self.topic_orders = topic_orders
+        self.topic_payouts = topic_payouts
         self._parsers: Mapping[str, Parser] = {
             topic_orders: orders_v1.parse_envelope,
             topic_payouts: payouts_v1.parse_envelope,

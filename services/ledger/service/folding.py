@@ -10,7 +10,7 @@ neither lost nor folded twice.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from sqlalchemy.exc import DBAPIError
@@ -28,9 +28,9 @@ from services.ledger.service.decoding import RecordDecoder
 from shared.db.inbox import claim_new_events, save_positions
 from shared.db.outbox import add_to_outbox
 from shared.events import ledger_v1
-from shared.events.envelope import KafkaRecord, to_kafka
+from shared.events.envelope import KafkaRecord
 from shared.events.payouts_v1 import PayoutCreated, PayoutFailed, PayoutPaid
-from shared.kafka.consumer import ConsumedRecord, PositionKey, next_offsets
+from shared.kafka.consumer import ConsumedRecord, next_offsets
 
 CONFLICT_ATTEMPTS = 5
 _CONFLICT_SQLSTATES = frozenset({"40001", "40P01"})  # serialization_failure, deadlock_detected
@@ -39,10 +39,7 @@ CONSUMER_NAME = "ledger"
 
 
 def _publication_record(publication: Publication, recorded_at: datetime) -> KafkaRecord:
-    envelope = ledger_v1.to_envelope(
-        publication.event, event_id=publication.event_id, time=recorded_at
-    )
-    return to_kafka(envelope)
+    return ledger_v1.to_record(publication.event, event_id=publication.event_id, time=recorded_at)
 
 
 class LedgerFolder:
@@ -103,12 +100,6 @@ class LedgerFolder:
     async def skip(self, record: ConsumedRecord) -> None:
         async with self._engine.begin() as conn:
             await save_positions(conn, consumer_positions, CONSUMER_NAME, next_offsets([record]))
-
-
-async def store_positions(engine: AsyncEngine, positions: Mapping[PositionKey, int]) -> None:
-    """Set the stored positions (after a replay: the ends of the replayed partitions)."""
-    async with engine.begin() as conn:
-        await save_positions(conn, consumer_positions, CONSUMER_NAME, positions)
 
 
 def _is_conflict(error: DBAPIError) -> bool:

@@ -207,10 +207,11 @@ async def _write_entries(
             "sub_account": [a.sub_account for a in accounts],
         },
     )
+    entry_ids = [e.entry_id for e in entries]  # a uuid5 each: computed once per entry
     await conn.execute(
         _INSERT_ENTRIES,
         {
-            "id": [e.entry_id for e in entries],
+            "id": entry_ids,
             "event_id": [e.event_id for e in entries],
             "order_id": [e.order_id for e in entries],
             "kind": [e.kind for e in entries],
@@ -222,21 +223,21 @@ async def _write_entries(
         },
     )
     rows = [
-        (entry, line_no, posting)
-        for entry in entries
+        (entry_id, entry, line_no, posting)
+        for entry_id, entry in zip(entry_ids, entries, strict=True)
         for line_no, posting in enumerate(entry.postings, start=1)
     ]
     await conn.execute(
         _INSERT_POSTINGS,
         {
-            "entry_id": [entry.entry_id for entry, _, _ in rows],
-            "line_no": [line_no for _, line_no, _ in rows],
-            "account": [p.account.code for _, _, p in rows],
-            "currency": [p.account.currency for _, _, p in rows],
-            "amount": [p.amount for _, _, p in rows],
-            "leg": [p.leg for _, _, p in rows],
-            "plan_id": [p.plan_id for _, _, p in rows],
-            "rate_bps": [p.rate_bps for _, _, p in rows],
-            "occurred_at": [entry.occurred_at for entry, _, _ in rows],
+            "entry_id": [entry_id for entry_id, _, _, _ in rows],
+            "line_no": [line_no for _, _, line_no, _ in rows],
+            "account": [p.account.code for _, _, _, p in rows],
+            "currency": [p.account.currency for _, _, _, p in rows],
+            "amount": [p.amount for _, _, _, p in rows],
+            "leg": [p.leg for _, _, _, p in rows],
+            "plan_id": [p.plan_id for _, _, _, p in rows],
+            "rate_bps": [p.rate_bps for _, _, _, p in rows],
+            "occurred_at": [entry.occurred_at for _, entry, _, _ in rows],
         },
     )
