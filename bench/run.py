@@ -31,6 +31,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bench import ledger_fold
 from bench.webhook_load import send_open_loop, sign_placements
+from services.ledger.process_tuning import tune_garbage_collector
 from settlement_cli.client import SettlementClient
 from tests.support.e2e import wait_until_ready
 from tests.support.service_stack import Stack, running_stack
@@ -156,6 +157,7 @@ async def main(rate: float, seconds: float, fold_orders: int) -> dict[str, Any]:
         f"Python {platform.python_version()}",
     }
     results |= await stack_benchmark(rate, seconds)
+    tune_garbage_collector()  # the fold below runs in this process, tuned as the ledger's is
     fold = await ledger_fold.main(fold_orders, 500, 1)
     results["fold_events_per_s"] = fold["fold_events_per_second"]
     results["replay_events_per_s"] = fold["replay_events_per_second"]
