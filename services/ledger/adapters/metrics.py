@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+from shared.kafka.consumer_metrics import ConsumerLag
 
 
 class LedgerMetrics:
@@ -24,14 +26,4 @@ class LedgerMetrics:
             ["topic"],
             registry=registry,
         )
-        self.lag_records = Gauge(
-            "kafka_consumer_lag_records",
-            "Records between the ledger consumer's position and the partition's end.",
-            ["topic", "partition"],
-            registry=registry,
-        )
-        self.lag_seconds = Gauge(
-            "kafka_consumer_lag_seconds",
-            "Age of the newest record folded when records are waiting; 0 when caught up.",
-            registry=registry,
-        )
+        self.lag = ConsumerLag(registry)

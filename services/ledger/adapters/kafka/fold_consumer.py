@@ -109,15 +109,7 @@ class FoldConsumer:
         self._metrics.dead_letters.labels(topic=record.topic).inc()
 
     async def _report_lag(self, consumer: BatchConsumer, records: Sequence[ConsumedRecord]) -> None:
-        lag = await consumer.lag()
-        for (topic, partition), behind in lag.items():
-            self._metrics.lag_records.labels(topic=topic, partition=str(partition)).set(behind)
-        if not records or not any(lag.values()):
-            if not any(lag.values()):
-                self._metrics.lag_seconds.set(0)
-            return
-        newest_ms = max(record.timestamp_ms for record in records)
-        self._metrics.lag_seconds.set(max(0.0, time.time() - newest_ms / 1000))
+        self._metrics.lag.observe(await consumer.lag(), records)
 
 
 async def _pause(stop: asyncio.Event, seconds: float) -> None:
