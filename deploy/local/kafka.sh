@@ -45,9 +45,20 @@ start() {
                    -Dkafka.logs.dir="$KAFKA_STATE/logs")
   if [ ! -f "$KAFKA_STATE/data/meta.properties" ]; then
     local cluster_id
-    cluster_id=$(python3 -c 'import base64,os;print(base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("="))')
-    java "${java_opts[@]}" -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool format -t "$cluster_id" \
-      -c "$KAFKA_STATE/server.properties" >"$KAFKA_STATE/logs/format.log" 2>&1
+    # A Kafka cluster id is 16 random bytes in URL-safe base64; one that starts with "-" would be read
+    # as an option, so the first byte is drawn until it does not (as Kafka's own Uuid.randomUuid does).
+    cluster_id=$(python3 -c '
+import base64, os
+while (cid := base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("=")).startswith("-"):
+    pass
+print(cid)')
+    if ! java "${java_opts[@]}" -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool format \
+        --cluster-id "$cluster_id" --config "$KAFKA_STATE/server.properties" \
+        >"$KAFKA_STATE/logs/format.log" 2>&1; then
+      log "formatting the Kafka storage failed:"
+      cat "$KAFKA_STATE/logs/format.log" >&2
+      exit 1
+    fi
   fi
   log "starting Kafka on 127.0.0.1:$KAFKA_PORT"
   nohup java -Xms256m -Xmx512m -XX:+UseG1GC -XX:TieredStopAtLevel=1 "${java_opts[@]}" \
