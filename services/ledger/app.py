@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from fastapi import FastAPI
 
 from services.ledger.adapters.db.tables import outbox
-from services.ledger.adapters.kafka.fold_consumer import FoldConsumer
-from services.ledger.adapters.metrics import LedgerMetrics
+from services.ledger.adapters.kafka.fold_consumer import consume_and_fold
+from services.ledger.adapters.metrics import FoldedEvents
 from services.ledger.api.routes import ledger_router
 from services.ledger.service.decoding import RecordDecoder
 from services.ledger.service.folding import LedgerFolder
 from services.ledger.settings import LedgerSettings
+from shared.kafka.consumer_metrics import ConsumerMetrics
 from shared.service.clock import utc_now
 from shared.service.runtime import ServiceRuntime, build_app
 from shared.settings import ServiceSettings
@@ -24,31 +26,32 @@ class Ledger:
 
     runtime: ServiceRuntime
     folder: LedgerFolder
-    metrics: LedgerMetrics
 
 
 def build_ledger(settings: LedgerSettings) -> Ledger:
     runtime = ServiceRuntime.from_settings(settings)
     runtime.add_outbox_relay(outbox)
-    metrics = LedgerMetrics(runtime.registry)
     decoder = RecordDecoder(
         topic_orders=settings.topic_orders, topic_payouts=settings.topic_payouts
     )
     folder = LedgerFolder(
         runtime.engine, decoder, topic_ledger=settings.topic_ledger, clock=utc_now
     )
-    consumer = FoldConsumer(
-        engine=runtime.engine,
-        folder=folder,
-        send=runtime.sender.send_batch,
-        metrics=metrics,
-        bootstrap_servers=settings.kafka_bootstrap_servers,
-        group_id=settings.consumer_group,
-        topics=decoder.topics,
-        max_records=settings.fold_batch_size,
+    FoldedEvents(lambda: folder.folded_total).register(runtime.registry)
+    runtime.workers.append(
+        functools.partial(
+            consume_and_fold,
+            engine=runtime.engine,
+            folder=folder,
+            send_dead_letters=runtime.sender.send_batch,
+            metrics=ConsumerMetrics(runtime.registry),
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            group_id=settings.consumer_group,
+            topics=decoder.topics,
+            max_records=settings.fold_batch_size,
+        )
     )
-    runtime.workers.append(consumer.run)
-    return Ledger(runtime, folder, metrics)
+    return Ledger(runtime, folder)
 
 
 def create_app(settings: ServiceSettings) -> FastAPI:

@@ -49,15 +49,37 @@ async def consume_forever(
     name: str,
     metrics: ConsumerMetrics | None = None,
 ) -> None:
-    """Fold batches until `stop`, recording lag, batch time and dead letters in `metrics`."""
-    if not await start_with_retry(consumer, stop, name):
-        return
+    """Fold batches until `stop`, recording lag, batch time and dead letters in `metrics`.
+
+    A failure outside a batch (the broker went away under the consumer) stops the consumer and
+    starts it again after a pause; it rejoins at the positions the database holds.
+    """
+    while await start_with_retry(consumer, stop, name):
+        try:
+            await _consume(
+                stop, consumer, handler, stored_positions, send_dead_letters, name, metrics
+            )
+        except Exception as error:
+            log.warning("consumer_restarting", consumer=name, error=str(error))
+            await _pause(stop, 1.0)
+        finally:
+            with contextlib.suppress(Exception):
+                await consumer.stop()
+
+
+async def _consume(
+    stop: asyncio.Event,
+    consumer: BatchConsumer,
+    handler: BatchHandler,
+    stored_positions: StoredPositions,
+    send_dead_letters: SendBatch,
+    name: str,
+    metrics: ConsumerMetrics | None,
+) -> None:
     loop = asyncio.get_running_loop()
-    try:
-        while not stop.is_set():
-            records = await consumer.next_batch()
-            if not records:
-                continue
+    while not stop.is_set():
+        records = await consumer.next_batch()
+        if records:
             started = loop.time()
             try:
                 await _process(
@@ -76,14 +98,12 @@ async def consume_forever(
                     transient=is_transient(error),
                 )
                 await _pause(stop, 1.0)
-                with contextlib.suppress(Exception):
-                    await consumer.seek(await stored_positions())
+                await consumer.seek(await stored_positions())
                 continue
             if metrics is not None:
                 metrics.observe_batch(records, loop.time() - started)
-                with contextlib.suppress(Exception):  # lag is informational
-                    metrics.observe_lag(await consumer.lag(), records)
             with contextlib.suppress(Exception):  # informational; the database holds positions
                 await consumer.commit(next_offsets(records))
-    finally:
-        await consumer.stop()
+        if metrics is not None:
+            with contextlib.suppress(Exception):  # lag is informational
+                metrics.observe_lag(await consumer.lag(), records)

@@ -41,7 +41,8 @@ def test_every_dashboard_query_is_valid_promql(tmp_path: Path) -> None:
 
 def test_every_metric_on_the_dashboard_is_defined_by_a_service() -> None:
     source = "\n".join(path.read_text() for path in METRIC_SOURCES)
-    defined = set(re.findall(r'(?:Counter|Gauge|Histogram)\(\s*"([a-z_]+)"', source))
+    kinds = r"(?:Counter|Gauge|Histogram)(?:MetricFamily)?"  # instruments and custom collectors
+    defined = set(re.findall(rf'{kinds}\(\s*"([a-z_]+)"', source))
     exposed = (
         defined | {f"{name}_total" for name in defined} | {f"{name}_bucket" for name in defined}
     )

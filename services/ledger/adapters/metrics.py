@@ -1,29 +1,29 @@
-"""The ledger's own Prometheus metrics, registered on the runtime's registry."""
+"""The ledger's own Prometheus metric (the consumer's lag, batches and dead letters are the
+shared ``kafka_consumer_*`` ones)."""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from collections.abc import Callable, Iterator
 
-from shared.kafka.consumer_metrics import ConsumerLag
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
 
 
-class LedgerMetrics:
-    def __init__(self, registry: CollectorRegistry) -> None:
-        self.events_folded = Counter(
+class FoldedEvents(Collector):
+    """``ledger_events_folded_total``: events folded into the journal, read from the folder's
+    own count at scrape time (each CloudEvent once; redeliveries are not counted)."""
+
+    def __init__(self, folded_total: Callable[[], int]) -> None:
+        self._folded_total = folded_total
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        yield CounterMetricFamily(
             "ledger_events_folded",
             "Events folded into the journal (each CloudEvent once; redeliveries not counted).",
-            registry=registry,
+            value=self._folded_total(),
         )
-        self.batch_duration = Histogram(
-            "ledger_batch_duration_seconds",
-            "Time to fold one consumed batch, from decoding to commit.",
-            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
-            registry=registry,
-        )
-        self.dead_letters = Counter(
-            "ledger_dead_letters",
-            "Records the ledger could not fold and sent to <topic>.dlq.",
-            ["topic"],
-            registry=registry,
-        )
-        self.lag = ConsumerLag(registry)
+
+    def register(self, registry: CollectorRegistry) -> FoldedEvents:
+        registry.register(self)
+        return self

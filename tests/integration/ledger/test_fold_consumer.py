@@ -54,7 +54,7 @@ async def test_folded_events_are_published_on_the_ledger_topic_and_counted() -> 
             async def all_folded() -> bool:
                 async with engine.connect() as conn:
                     count = await conn.scalar(select(func.count()).select_from(processed_events))
-                dead = sample(registry, "ledger_dead_letters_total", topic=topics["orders"])
+                dead = sample(registry, "kafka_consumer_dead_letters_total", topic=topics["orders"])
                 return count == len(stream) and dead == 1
 
             await wait_until(all_folded, timeout_s=60, interval_s=0.2)
@@ -69,7 +69,7 @@ async def test_folded_events_are_published_on_the_ledger_topic_and_counted() -> 
             await runtime.engine.dispose()
 
     assert sample(registry, "ledger_events_folded_total") == len(stream)
-    assert sample(registry, "ledger_batch_duration_seconds_count") >= 1
+    assert sample(registry, "kafka_consumer_batch_duration_seconds_count") >= 1
     assert sample(registry, "kafka_consumer_lag_seconds") == 0
     published = await read_topic(topics["ledger"], expected=len(stream))
     types = [from_kafka(r.key, r.value, r.headers).type for r in published]
