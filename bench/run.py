@@ -1,13 +1,20 @@
 """`make bench`: the system's speed and memory on this machine, against the real stack.
 
-    .venv/bin/python -m bench.run [--rate 1000] [--seconds 10] [--fold-orders 20000]
+    .venv/bin/python -m bench.run [--rate 1000] [--seconds 10] [--step-seconds 10]
+                                  [--consumers-nice 0]
+                                  [--fold-orders 20000]
 
-1. Starts the three services as processes (fresh databases, unique topics), opens shops, and sends
-   order.placed webhooks open-loop at `--rate` for `--seconds` (webhook latency and accepted/s).
-2. End to end: from the first webhook sent until the ledger has folded every accepted order
-   (orders/s), and per order the lag from sending its webhook to its journal entry (sampled).
-3. Peak RSS of each service (VmHWM) and of the whole stack (services, Kafka, PostgreSQL).
-4. The ledger fold and replay benchmark (`bench/ledger_fold.py`) on a pre-filled topic.
+1. Starts the three services as processes (fresh databases, unique topics) and opens shops.
+2. Capacity: order.placed webhooks offered open-loop at rising rates (``STEP_RATES`` up to
+   `--rate`, `--step-seconds` each, the ledger caught up between steps) until a step misses the
+   objective (p99 <= 25 ms and every offered webhook accepted). The last step that met it is the
+   sustained rate; its p50/p99 and end-to-end lag are the ones reported.
+3. Saturation: `--rate` offered for `--seconds`; end to end is from the first webhook sent until
+   the ledger has folded every accepted order (orders/s), with the lag per order (sampled).
+   CPU time per accepted order of each component during it (services, Kafka, PostgreSQL, the
+   load generator), from /proc: where the 2 cores go.
+4. Peak RSS of each service (VmHWM) and of the whole stack (services, Kafka, PostgreSQL).
+5. The ledger fold and replay benchmark (`bench/ledger_fold.py`) on a pre-filled topic.
 Prints one table and writes `bench/results.json`. Loopback only; every wait is bounded.
 """
 
@@ -30,7 +37,8 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from bench import ledger_fold
-from bench.webhook_load import send_open_loop, sign_placements
+from bench.processes import cpu_seconds_by_component, infrastructure_rss_mib, peak_rss_mib
+from bench.webhook_load import LoadResult, send_open_loop, sign_placements
 from services.ledger.process_tuning import tune_garbage_collector
 from settlement_cli.client import SettlementClient
 from tests.support.e2e import wait_until_ready
@@ -40,6 +48,13 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results.json"
 SHOPS = 10
 LAG_SAMPLE = 200
+STEP_RATES = (25, 50, 100, 150, 200, 300, 400, 600, 800, 1000)
+"""Offered webhooks/s of the capacity steps (those above `--rate` are skipped)."""
+SLO_P99_MS = 25.0
+WARM_UP_RATE = 50
+CONSUMERS = ("ledger", "payouts")
+"""The services that only consume Kafka (``--consumers-nice`` lowers their CPU priority)."""
+FOLD_WAIT_S = 300
 
 
 def folded_events(ledger_url: str) -> float:
@@ -60,67 +75,108 @@ def open_shops(client: SettlementClient, run_id: str) -> list[tuple[str, str]]:
     return shops
 
 
-def peak_rss_mib(pid: int, field: str = "VmHWM") -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(f"{field}:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def infrastructure_rss_mib() -> float:
-    """Kafka's peak RSS plus the current RSS of every PostgreSQL process."""
-    state = Path(os.environ.get("SETTLEMENT_STATE_DIR", ROOT / ".local"))
-    total = 0.0
-    broker_pid = state / "kafka" / "broker.pid"
-    if broker_pid.exists():
-        total += peak_rss_mib(int(broker_pid.read_text()))
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                if (proc / "comm").read_text().strip() in ("postgres", "postmaster"):
-                    total += peak_rss_mib(int(proc.name), "VmRSS")
-            except OSError:
-                continue
-    return total
-
-
-async def stack_benchmark(rate: float, seconds: float) -> dict[str, Any]:
+async def stack_benchmark(
+    rate: float, seconds: float, step_seconds: float, consumers_nice: int
+) -> dict[str, Any]:
     run_id = datetime.now(UTC).strftime("%H%M%S")
     with tempfile.TemporaryDirectory(prefix="bench-") as logs:
         async with running_stack(Path(logs)) as stack:
-            return await _drive(stack, run_id, rate, seconds)
+            for name in CONSUMERS:
+                os.setpriority(os.PRIO_PROCESS, stack.pids[name], consumers_nice)
+            with SettlementClient(stack.endpoints) as client:
+                await asyncio.to_thread(wait_until_ready, client)
+                shops = await asyncio.to_thread(open_shops, client, run_id)
+            # Warm-up (not measured): connections, prepared statements, caches, JIT-less imports.
+            await _offer(stack, shops, f"{run_id}-warm", WARM_UP_RATE, 2.0)
+            results = await _capacity(stack, shops, run_id, rate, step_seconds)
+            results |= await _saturation(stack, shops, run_id, rate, seconds)
+            rss = {name: round(peak_rss_mib(pid), 1) for name, pid in stack.pids.items()}
+    return results | {
+        "service_rss_mib": rss,
+        "max_service_rss_mib": max(rss.values()),
+        "stack_rss_mib": round(sum(rss.values()) + infrastructure_rss_mib(), 1),
+    }
 
 
-async def _drive(stack: Stack, run_id: str, rate: float, seconds: float) -> dict[str, Any]:
+async def _offer(
+    stack: Stack, shops: list[tuple[str, str]], batch_id: str, rate: float, seconds: float
+) -> tuple[LoadResult, float, list[float]]:
+    """Offer `rate` webhooks/s for `seconds`, then wait until the ledger folded every accepted
+    one: the load, seconds from the first send to the last fold, and sampled end-to-end lags."""
     endpoints = stack.endpoints
-    with SettlementClient(endpoints) as client:
-        await asyncio.to_thread(wait_until_ready, client)
-        shops = await asyncio.to_thread(open_shops, client, run_id)
-    requests = sign_placements(endpoints.orders, shops, int(rate * seconds), run_id)
+    requests = sign_placements(endpoints.orders, shops, max(1, int(rate * seconds)), batch_id)
+    folded_before = await asyncio.to_thread(folded_events, endpoints.ledger)
     started = time.time()
     load = await send_open_loop(requests, rate)
-    deadline = time.monotonic() + 300
-    while await asyncio.to_thread(folded_events, endpoints.ledger) < load.accepted:
+    deadline = time.monotonic() + FOLD_WAIT_S
+    while await asyncio.to_thread(folded_events, endpoints.ledger) < folded_before + load.accepted:
         if time.monotonic() > deadline:
-            raise TimeoutError("the ledger did not fold every accepted order within 300 s")
+            raise TimeoutError(f"the ledger did not fold every accepted order in {FOLD_WAIT_S} s")
         await asyncio.sleep(0.1)
-    folded_at = time.time()
+    end_to_end_s = time.time() - started
     lags = await asyncio.to_thread(_sample_lags, endpoints, load.sent_at)
-    rss = {name: round(peak_rss_mib(pid), 1) for name, pid in stack.pids.items()}
+    return load, end_to_end_s, lags
+
+
+def meets_objective(load: LoadResult) -> bool:
+    return load.failed == 0 and load.percentile_ms(0.99) <= SLO_P99_MS
+
+
+async def _capacity(
+    stack: Stack, shops: list[tuple[str, str]], run_id: str, top_rate: float, seconds: float
+) -> dict[str, Any]:
+    steps: list[dict[str, Any]] = []
+    sustained: dict[str, Any] = {}
+    for rate in [r for r in STEP_RATES if r <= top_rate]:
+        load, _, lags = await _offer(stack, shops, f"{run_id}-r{rate}", rate, seconds)
+        step = {
+            "offered_per_s": rate,
+            "accepted_per_s": round(load.accepted / load.elapsed_s, 1),
+            "failed": load.failed,
+            "p50_ms": round(load.percentile_ms(0.50), 1),
+            "p99_ms": round(load.percentile_ms(0.99), 1),
+            "e2e_lag_p50_ms": round(_percentile(lags, 0.50), 1),
+            "e2e_lag_p99_ms": round(_percentile(lags, 0.99), 1),
+        }
+        steps.append(step)
+        print(f"capacity step: {step}", file=sys.stderr)
+        if not meets_objective(load):
+            break
+        sustained = step
+    return {
+        "webhook_objective": f"p99 <= {SLO_P99_MS:g} ms, none rejected",
+        "webhook_sustained_per_s": sustained.get("accepted_per_s", 0.0),
+        "webhook_p50_ms": sustained.get("p50_ms", float("nan")),
+        "webhook_p99_ms": sustained.get("p99_ms", float("nan")),
+        "sustained_e2e_lag_p50_ms": sustained.get("e2e_lag_p50_ms", float("nan")),
+        "sustained_e2e_lag_p99_ms": sustained.get("e2e_lag_p99_ms", float("nan")),
+        "capacity_steps": steps,
+    }
+
+
+async def _saturation(
+    stack: Stack, shops: list[tuple[str, str]], run_id: str, rate: float, seconds: float
+) -> dict[str, Any]:
+    cpu_before = cpu_seconds_by_component(stack.pids)
+    load, end_to_end_s, lags = await _offer(stack, shops, f"{run_id}-sat", rate, seconds)
+    cpu_after = cpu_seconds_by_component(stack.pids)
+    cpu_ms_per_order = {
+        name: round((cpu_after[name] - cpu_before[name]) * 1000 / max(1, load.accepted), 2)
+        for name in cpu_before
+    }
     return {
         "webhooks_sent": load.sent,
         "webhooks_accepted": load.accepted,
         "webhooks_failed": load.failed,
-        "webhook_offered_rate_per_s": rate,
-        "webhook_accepted_per_s": round(load.accepted / load.elapsed_s, 1),
-        "webhook_p50_ms": round(load.percentile_ms(0.50), 1),
-        "webhook_p99_ms": round(load.percentile_ms(0.99), 1),
-        "e2e_orders_per_s": round(load.accepted / (folded_at - started), 1),
+        "saturation_offered_per_s": rate,
+        "saturation_accepted_per_s": round(load.accepted / load.elapsed_s, 1),
+        "saturation_webhook_p50_ms": round(load.percentile_ms(0.50), 1),
+        "saturation_webhook_p99_ms": round(load.percentile_ms(0.99), 1),
+        "e2e_orders_per_s": round(load.accepted / end_to_end_s, 1),
         "e2e_lag_p50_ms": round(_percentile(lags, 0.50), 1),
         "e2e_lag_p99_ms": round(_percentile(lags, 0.99), 1),
-        "service_rss_mib": rss,
-        "max_service_rss_mib": max(rss.values()),
-        "stack_rss_mib": round(sum(rss.values()) + infrastructure_rss_mib(), 1),
+        "saturation_cpu_ms_per_order": cpu_ms_per_order,
+        "saturation_cpu_ms_per_order_total": round(sum(cpu_ms_per_order.values()), 2),
     }
 
 
@@ -144,19 +200,31 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def table(results: dict[str, Any]) -> str:
-    rows = [(k, v) for k, v in results.items() if not isinstance(v, dict)]
+    rows = [
+        (k, ", ".join(f"{name} {value}" for name, value in v.items()) if isinstance(v, dict) else v)
+        for k, v in results.items()
+        if not isinstance(v, list)
+    ]
     width = max(len(k) for k, _ in rows)
-    return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+    lines = [f"{k:<{width}}  {v}" for k, v in rows]
+    steps = results.get("capacity_steps") or []
+    if steps:
+        lines += ["", "capacity steps:", "  ".join(f"{k:>14}" for k in steps[0])]
+        lines += ["  ".join(f"{v:>14}" for v in step.values()) for step in steps]
+    return "\n".join(lines)
 
 
-async def main(rate: float, seconds: float, fold_orders: int) -> dict[str, Any]:
+async def main(
+    rate: float, seconds: float, step_seconds: float, consumers_nice: int, fold_orders: int
+) -> dict[str, Any]:
     results: dict[str, Any] = {
         "command": " ".join([".venv/bin/python -m bench.run", *sys.argv[1:]]),
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}",
     }
-    results |= await stack_benchmark(rate, seconds)
+    results["consumers_nice"] = consumers_nice
+    results |= await stack_benchmark(rate, seconds, step_seconds, consumers_nice)
     tune_garbage_collector()  # the fold below runs in this process, tuned as the ledger's is
     fold = await ledger_fold.main(fold_orders, 500, 1)
     results["fold_events_per_s"] = fold["fold_events_per_second"]
@@ -169,9 +237,27 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=1000.0, help="offered webhooks per second")
     parser.add_argument("--seconds", type=float, default=10.0, help="how long to offer them")
+    parser.add_argument(
+        "--step-seconds", type=float, default=10.0, help="how long each capacity step offers"
+    )
+    parser.add_argument(
+        "--consumers-nice",
+        type=int,
+        default=0,
+        help="niceness of the ledger and payouts processes (10: the webhook path gets the CPU "
+        "first, as separate hosts or CPU shares would give it; folding catches up)",
+    )
     parser.add_argument("--fold-orders", type=int, default=20_000)
     arguments = parser.parse_args()
-    measured = asyncio.run(main(arguments.rate, arguments.seconds, arguments.fold_orders))
+    measured = asyncio.run(
+        main(
+            arguments.rate,
+            arguments.seconds,
+            arguments.step_seconds,
+            arguments.consumers_nice,
+            arguments.fold_orders,
+        )
+    )
     RESULTS.write_text(json.dumps(measured, indent=2) + "\n")
     print(table(measured))
     print(f"\nwritten to {RESULTS.relative_to(ROOT)}")

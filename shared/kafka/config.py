@@ -32,6 +32,7 @@ def consumer_config(bootstrap_servers: str, group_id: str, client_id: str) -> di
         "session_timeout_ms": 10_000,
         "heartbeat_interval_ms": 3_000,
         "max_poll_interval_ms": 300_000,
-        "fetch_max_wait_ms": 100,
+        "fetch_min_bytes": 64 * 1024,
+        "fetch_max_wait_ms": 50,
         "max_partition_fetch_bytes": 4 * 1024 * 1024,
     }
