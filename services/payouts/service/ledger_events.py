@@ -1,4 +1,4 @@
-"""Folding ledger.v1 into holds and payee balances; runs inside the consumer's transaction.
+"""Folding ledger.v1 into holds and payee balances, in memory for a whole consumed batch.
 
 `ledger.payout_posted` is not folded: this service moves a payee's available balance itself when
 it creates a payout and when the payout fails, in the same transaction as the payout row, and
@@ -10,7 +10,6 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.payouts.adapters.db.balances_repository import add_to_available
-from services.payouts.adapters.db.holds_repository import get_hold, insert_hold, save_hold
 from services.payouts.domain.balances import Payee, balance_changes
 from services.payouts.domain.errors import PayoutsDomainError
 from services.payouts.domain.holds import (
@@ -48,30 +47,62 @@ class UnknownHoldError(PayoutsDomainError):
     """An order event arrived for an order this service never saw posted."""
 
 
+class BatchHolds:
+    """The holds a consumed batch touches: locked and loaded once up front, changed in memory by
+    each event in turn, and written once at the end (new ones inserted, changed ones updated)."""
+
+    def __init__(self, loaded: dict[str, Hold]) -> None:
+        self._loaded = loaded
+        self._current = dict(loaded)
+
+    def find(self, order_id: str) -> Hold | None:
+        return self._current.get(order_id)
+
+    def get(self, order_id: str) -> Hold:
+        hold = self._current.get(order_id)
+        if hold is None:
+            raise UnknownHoldError(
+                f"no hold for order {order_id}: ledger.order_posted never arrived"
+            )
+        return hold
+
+    def put(self, hold: Hold) -> None:
+        self._current[hold.order_id] = hold
+
+    def new(self) -> list[Hold]:
+        return [h for order_id, h in sorted(self._current.items()) if order_id not in self._loaded]
+
+    def changed(self) -> list[Hold]:
+        return [
+            h
+            for order_id, h in sorted(self._current.items())
+            if order_id in self._loaded and h is not self._loaded[order_id]
+        ]
+
+
+def orders_of(events: list[ledger_v1.LedgerEvent]) -> set[str]:
+    """The orders whose holds the events read or change."""
+    return {
+        event.order_id for event in events if not isinstance(event, ledger_v1.LedgerPayoutPosted)
+    }
+
+
 def _amounts(legs: list[Leg]) -> list[PartyAmount]:
     return [PartyAmount(leg.party_type, leg.party_id, leg.amount) for leg in legs]
 
 
-async def _existing_hold(conn: AsyncConnection, order_id: str) -> Hold:
-    hold = await get_hold(conn, order_id, for_update=True)
-    if hold is None:
-        raise UnknownHoldError(f"no hold for order {order_id}: ledger.order_posted never arrived")
-    return hold
-
-
-async def apply_ledger_event(
-    conn: AsyncConnection, event: ledger_v1.LedgerEvent, moves: BalanceMoves
+def apply_ledger_event(
+    holds: BatchHolds, event: ledger_v1.LedgerEvent, moves: BalanceMoves
 ) -> None:
-    """Apply one new (already de-duplicated) ledger event: holds are written at once, balance
-    changes are collected in `moves` for the caller to write before commit. Raises
+    """Apply one new (already de-duplicated) ledger event to the batch's holds, and collect
+    balance changes in `moves` (both written by the caller before commit). Raises
     PayoutsDomainError for an event that cannot apply, which the consumer dead-letters."""
     match event:
         case ledger_v1.LedgerOrderPosted():
-            if await get_hold(conn, event.order_id) is not None:
+            if holds.find(event.order_id) is not None:
                 return  # a re-posting under a new event id changes nothing already held
             terms = event.release_terms
-            await insert_hold(
-                conn,
+            holds.put(
                 open_hold(
                     order_id=event.order_id,
                     shop_id=event.shop_id,
@@ -81,20 +112,18 @@ async def apply_ledger_event(
                         terms.after_sales_window_days, terms.release_rule, terms.min_payout
                     ),
                     legs=_amounts(event.legs),
-                ),
+                )
             )
         case ledger_v1.LedgerOrderDelivered():
-            hold = await _existing_hold(conn, event.order_id)
-            await save_hold(conn, deliver(hold, event.delivered_at))
+            holds.put(deliver(holds.get(event.order_id), event.delivered_at))
         case ledger_v1.LedgerOrderReversed(phase="pending"):
-            hold = await _existing_hold(conn, event.order_id)
-            await save_hold(conn, reverse_pending(hold, _amounts(event.legs)))
+            holds.put(reverse_pending(holds.get(event.order_id), _amounts(event.legs)))
         case ledger_v1.LedgerOrderReversed():
             moves.add(balance_changes(event.currency, _amounts(event.legs), sign=-1))
         case ledger_v1.LedgerOrderReleased():
-            hold = await _existing_hold(conn, event.order_id)
+            hold = holds.get(event.order_id)
             legs = _amounts(event.legs)
-            await save_hold(conn, record_ledger_release(hold, legs, event.released_at))
+            holds.put(record_ledger_release(hold, legs, event.released_at))
             moves.add(
                 balance_changes(event.currency, legs, sign=1), min_payout=hold.terms.min_payout
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import Row, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.payouts.adapters.db.tables import holds
@@ -35,6 +35,21 @@ def _values(hold: Hold) -> dict[str, Any]:
         "release_at": hold.release_at,
         "released_at": hold.released_at,
     }
+
+
+_VALUE_COLUMNS = (
+    "shop_id",
+    "region",
+    "currency",
+    "after_sales_window_days",
+    "release_rule",
+    "min_payout",
+    "status",
+    "amounts",
+    "delivered_at",
+    "release_at",
+    "released_at",
+)
 
 
 def _hold(row: Row[Any]) -> Hold:
@@ -68,6 +83,42 @@ async def save_hold(conn: AsyncConnection, hold: Hold) -> None:
         .where(holds.c.order_id == hold.order_id)
         .values(**_values(hold), updated_at=func.now())
     )
+
+
+async def insert_holds(conn: AsyncConnection, new_holds: list[Hold]) -> None:
+    """Insert several holds in one statement."""
+    if new_holds:
+        await conn.execute(
+            insert(holds), [{"order_id": hold.order_id, **_values(hold)} for hold in new_holds]
+        )
+
+
+_SAVE_HOLD = (
+    update(holds)
+    .where(holds.c.order_id == bindparam("key"))
+    .values({**{name: bindparam(name) for name in _VALUE_COLUMNS}, "updated_at": func.now()})
+)
+
+
+async def save_holds(conn: AsyncConnection, changed: list[Hold]) -> None:
+    """Store several changed holds with one prepared statement (pipelined by the driver)."""
+    if changed:
+        await conn.execute(
+            _SAVE_HOLD, [{"key": hold.order_id, **_values(hold)} for hold in changed]
+        )
+
+
+async def lock_holds(conn: AsyncConnection, order_ids: set[str]) -> dict[str, Hold]:
+    """The holds of `order_ids` that exist, locked until commit (in id order: no deadlock)."""
+    if not order_ids:
+        return {}
+    query = (
+        select(holds)
+        .where(holds.c.order_id.in_(sorted(order_ids)))
+        .order_by(holds.c.order_id)
+        .with_for_update()
+    )
+    return {row.order_id: _hold(row) for row in await conn.execute(query)}
 
 
 async def mark_released(conn: AsyncConnection, released: list[Hold]) -> None:

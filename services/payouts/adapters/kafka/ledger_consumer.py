@@ -7,8 +7,14 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.payouts.adapters.db.holds_repository import insert_holds, lock_holds, save_holds
 from services.payouts.adapters.db.tables import consumer_positions, processed_events
-from services.payouts.service.ledger_events import BalanceMoves, apply_ledger_event
+from services.payouts.service.ledger_events import (
+    BalanceMoves,
+    BatchHolds,
+    apply_ledger_event,
+    orders_of,
+)
 from shared.db.inbox import claim_new_events, load_positions, save_positions
 from shared.events import ledger_v1
 from shared.events.envelope import from_kafka
@@ -26,19 +32,26 @@ class LedgerEventsHandler:
         self._name = consumer_name
 
     async def handle(self, records: Sequence[ConsumedRecord]) -> None:
-        """Parse first (a malformed record raises before anything is written), then apply the
-        events not seen before, in record order, and store the positions past the batch."""
+        """Parse first (a malformed record raises before anything is written), lock the holds
+        the new events touch, apply those events in record order in memory, write the holds
+        and balances once, and store the positions past the batch; one transaction."""
         events = []
         for record in records:
             envelope = from_kafka(record.key, record.value, record.headers)
             events.append((envelope.id, ledger_v1.parse_envelope(envelope)))
         async with self._engine.begin() as conn:
             new = await claim_new_events(conn, processed_events, self._name, [i for i, _ in events])
-            moves = BalanceMoves()
+            fresh = []
             for event_id, event in events:
                 if event_id in new:
                     new.discard(event_id)  # a repeat inside the batch applies once
-                    await apply_ledger_event(conn, event, moves)
+                    fresh.append(event)
+            holds = BatchHolds(await lock_holds(conn, orders_of(fresh)))
+            moves = BalanceMoves()
+            for event in fresh:
+                apply_ledger_event(holds, event, moves)
+            await insert_holds(conn, holds.new())
+            await save_holds(conn, holds.changed())
             await moves.write(conn)
             await save_positions(conn, consumer_positions, self._name, next_offsets(records))
 
