@@ -35,7 +35,11 @@ def build_ledger(settings: LedgerSettings) -> Ledger:
         topic_orders=settings.topic_orders, topic_payouts=settings.topic_payouts
     )
     folder = LedgerFolder(
-        runtime.engine, decoder, topic_ledger=settings.topic_ledger, clock=utc_now
+        runtime.engine,
+        decoder,
+        topic_ledger=settings.topic_ledger,
+        clock=utc_now,
+        placed_cache_orders=settings.placed_cache_orders,
     )
     FoldedEvents(lambda: folder.folded_total).register(runtime.registry)
     runtime.workers.append(

@@ -19,6 +19,12 @@ class LedgerSettings(ServiceSettings):
     spreads partitions over replicas and shows lag in Kafka tooling."""
     fold_batch_size: int = Field(500, ge=1, le=10_000, validation_alias="LEDGER_FOLD_BATCH_SIZE")
     """Most records folded in one database transaction."""
+    placed_cache_orders: int = Field(
+        10_000, ge=0, le=1_000_000, validation_alias="LEDGER_PLACED_CACHE_ORDERS"
+    )
+    """Orders whose parsed placement and split the fold keeps in memory (least recently used
+    out). Each costs ~6 KB, so the default bounds the cache at ~60 MB; a miss re-reads the
+    placement from the database."""
     replay_workers: int = Field(
         default_factory=lambda: os.cpu_count() or 1,
         ge=1,

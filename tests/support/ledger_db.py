@@ -51,10 +51,15 @@ class LedgerDb:
 
 
 @asynccontextmanager
-async def ledger_database() -> AsyncIterator[LedgerDb]:
+async def ledger_database(placed_cache_orders: int = 10_000) -> AsyncIterator[LedgerDb]:
     async with fresh_database("ledger") as (url, engine):
         await migrate(url)
         decoder = RecordDecoder(topic_orders=ORDERS, topic_payouts=PAYOUTS)
-        yield LedgerDb(
-            url, engine, LedgerFolder(engine, decoder, topic_ledger=LEDGER, clock=utc_now)
+        folder = LedgerFolder(
+            engine,
+            decoder,
+            topic_ledger=LEDGER,
+            clock=utc_now,
+            placed_cache_orders=placed_cache_orders,
         )
+        yield LedgerDb(url, engine, folder)

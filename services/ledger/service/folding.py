@@ -52,12 +52,13 @@ class LedgerFolder:
         *,
         topic_ledger: str,
         clock: Callable[[], datetime],
+        placed_cache_orders: int = 10_000,
     ) -> None:
         self._engine = engine
         self._decode = decode
         self._topic_ledger = topic_ledger
         self._clock = clock
-        self._placed = PlacedCache()
+        self._placed = PlacedCache(placed_cache_orders)
         self.folded_total = 0
         """Events folded (new ones; duplicates are not counted) since start."""
 

@@ -94,8 +94,13 @@ async def test_an_event_delivered_twice_is_folded_once() -> None:
         assert await db.balances("merchant", "shop-1") == {("GBP", "pending"): 3303}
 
 
-async def test_refund_release_clawback_and_payouts_move_the_right_balances() -> None:
-    async with ledger_database() as db:
+# With no placement cache, every later event of an order re-reads its placement from the
+# database: the answers are the same.
+@pytest.mark.parametrize("placed_cache_orders", [10_000, 0])
+async def test_refund_release_clawback_and_payouts_move_the_right_balances(
+    placed_cache_orders: int,
+) -> None:
+    async with ledger_database(placed_cache_orders) as db:
         await db.fold(Sent(new_id(), placed("o-1")), refund("o-1", 2150, 2150))
         # Half refunded before release: every leg pending is roughly halved.
         assert await db.balances("creator", "creator-x") == {("GBP", "pending"): 258}

@@ -77,7 +77,7 @@ class PlacedCache:
     nothing it holds ever changes.
     """
 
-    def __init__(self, capacity: int = 200_000) -> None:
+    def __init__(self, capacity: int = 10_000) -> None:
         self._capacity = capacity
         self._items: OrderedDict[str, tuple[OrderPlaced, Split]] = OrderedDict()
 
@@ -114,14 +114,15 @@ async def load_state(
                 .with_for_update()
             )
         ).all()
-        missing = [row.order_id for row in rows if cache.get(row.order_id) is None]
+        known = {row.order_id: cache.get(row.order_id) for row in rows}
+        missing = [order_id for order_id, found in known.items() if found is None]
         if missing:
             stored_rows = await conn.execute(select(t.c.placed).where(t.c.order_id.in_(missing)))
             for stored in stored_rows.scalars():
                 placed = _placed(stored)
-                cache.put(OrderState(placed=placed, split=split_of(placed)))
+                known[placed.order_id] = (placed, split_of(placed))
         for row in rows:
-            placed, split = cache.get(row.order_id) or _uncached(row.order_id)
+            placed, split = known[row.order_id] or _uncached(row.order_id)
             state.orders[row.order_id] = OrderState(
                 placed=placed,
                 split=split,
