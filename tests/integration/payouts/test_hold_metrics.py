@@ -8,25 +8,12 @@ from datetime import UTC, datetime, timedelta
 from prometheus_client import CollectorRegistry
 
 from services.payouts.adapters.db.holds_repository import insert_hold
-from services.payouts.domain.holds import Hold, PartyAmount, deliver, open_hold
-from services.payouts.domain.release_instant import HoldTerms
+from services.payouts.domain.holds import deliver
 from services.payouts.service.metrics import PayoutsMetrics
 from services.payouts.service.workers import hold_gauges
+from tests.support.holds import posted_hold
 from tests.support.infra import wait_until
 from tests.support.payouts import migrated_database
-
-UK = HoldTerms(after_sales_window_days=14, release_rule="next_day", min_payout=1_000)
-
-
-def posted(order_id: str) -> Hold:
-    return open_hold(
-        order_id=order_id,
-        shop_id="shop-1",
-        region="UK",
-        currency="GBP",
-        terms=UK,
-        legs=[PartyAmount("merchant", "shop-1", 900)],
-    )
 
 
 async def test_the_gauges_count_holds_by_status_and_show_the_oldest_overdue_hold() -> None:
@@ -34,11 +21,11 @@ async def test_the_gauges_count_holds_by_status_and_show_the_oldest_overdue_hold
     async with migrated_database() as (_, engine):
         async with engine.begin() as conn:
             await insert_hold(
-                conn, deliver(posted("overdue-1h"), now - timedelta(days=15, hours=1))
+                conn, deliver(posted_hold("overdue-1h"), now - timedelta(days=15, hours=1))
             )
-            await insert_hold(conn, deliver(posted("overdue-2d"), now - timedelta(days=17)))
-            await insert_hold(conn, deliver(posted("not-due"), now))
-            await insert_hold(conn, posted("undelivered"))
+            await insert_hold(conn, deliver(posted_hold("overdue-2d"), now - timedelta(days=17)))
+            await insert_hold(conn, deliver(posted_hold("not-due"), now))
+            await insert_hold(conn, posted_hold("undelivered"))
         registry = CollectorRegistry()
         stop = asyncio.Event()
         task = asyncio.create_task(

@@ -12,8 +12,7 @@ from sqlalchemy import func, select
 
 from services.payouts.adapters.db.holds_repository import insert_hold
 from services.payouts.adapters.db.tables import holds, outbox
-from services.payouts.domain.holds import Hold, PartyAmount, deliver, open_hold
-from services.payouts.domain.release_instant import HoldTerms
+from services.payouts.domain.holds import Hold, PartyAmount, deliver
 from services.payouts.service.metrics import PayoutsMetrics
 from services.payouts.service.workers import release_scheduler
 from shared.db.engine import make_engine
@@ -21,25 +20,18 @@ from shared.db.outbox_relay import OutboxRelay
 from shared.events import payouts_v1
 from shared.events.envelope import from_kafka
 from shared.kafka.producer import KafkaSender
+from tests.support.holds import posted_hold
 from tests.support.infra import KAFKA_BOOTSTRAP, wait_until
 from tests.support.kafka import read_topic
 from tests.support.payouts import migrated_database, unique_topics
 
 DUE_HOLDS = 1_000
 REPLICAS = 3
-UK = HoldTerms(after_sales_window_days=14, release_rule="next_day", min_payout=1_000)
 
 
 def delivered_hold(order_id: str, delivered_at: datetime) -> Hold:
-    hold = open_hold(
-        order_id=order_id,
-        shop_id="shop-1",
-        region="UK",
-        currency="GBP",
-        terms=UK,
-        legs=[PartyAmount("merchant", "shop-1", 900), PartyAmount("creator", "c-1", 100)],
-    )
-    return deliver(hold, delivered_at)
+    legs = [PartyAmount("merchant", "shop-1", 900), PartyAmount("creator", "c-1", 100)]
+    return deliver(posted_hold(order_id, legs), delivered_at)
 
 
 async def test_three_racing_schedulers_release_each_of_a_thousand_due_holds_exactly_once() -> None:

@@ -6,35 +6,23 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.payouts.domain.holds import Hold, PartyAmount, deliver, open_hold
-from services.payouts.domain.release_instant import HoldTerms
+from services.payouts.domain.holds import deliver
 from services.payouts.service.ledger_events import BatchHolds, UnknownHoldError
+from tests.support.holds import posted_hold
 
-UK = HoldTerms(after_sales_window_days=14, release_rule="next_day", min_payout=1000)
 DELIVERED = datetime(2026, 11, 1, 12, tzinfo=UTC)
-
-
-def posted(order_id: str) -> Hold:
-    return open_hold(
-        order_id=order_id,
-        shop_id="shop-1",
-        region="UK",
-        currency="GBP",
-        terms=UK,
-        legs=[PartyAmount("merchant", "shop-1", 900)],
-    )
 
 
 def test_a_hold_posted_and_delivered_in_one_batch_is_inserted_once_in_its_final_state() -> None:
     holds = BatchHolds({})
-    holds.put(posted("o-1"))
+    holds.put(posted_hold("o-1"))
     holds.put(deliver(holds.get("o-1"), DELIVERED))
     assert [(h.order_id, h.status) for h in holds.new()] == [("o-1", "holding")]
     assert holds.changed() == []
 
 
 def test_only_loaded_holds_that_changed_are_updated() -> None:
-    holds = BatchHolds({"o-1": posted("o-1"), "o-2": posted("o-2")})
+    holds = BatchHolds({"o-1": posted_hold("o-1"), "o-2": posted_hold("o-2")})
     holds.put(deliver(holds.get("o-2"), DELIVERED))
     assert holds.new() == []
     assert [(h.order_id, h.delivered_at) for h in holds.changed()] == [("o-2", DELIVERED)]
