@@ -1,10 +1,12 @@
-"""Bulk writes for a replay into a fresh ledger database: PostgreSQL ``COPY``, no dedupe, no locks.
+"""Bulk writes with PostgreSQL ``COPY``: whole replays into a fresh ledger database, and the
+entries and postings of each live batch.
 
-Only for a database that holds no journal yet and that nothing else writes to during the load:
-COPY cannot skip duplicates, so every row must be new (a duplicate fails the whole load, which
-runs in the caller's transaction). The journal's triggers still run: each postings COPY holds
-whole entries, so the statement-level balance check sees complete entries, and the deferred
-check of every entry runs at commit.
+``BulkLoader`` is only for a database that holds no journal yet and that nothing else writes to
+during the load: COPY cannot skip duplicates, so every row must be new (a duplicate fails the
+whole load, which runs in the caller's transaction). The journal's triggers still run: each
+postings COPY holds whole entries, so the statement-level balance check sees complete entries,
+and the deferred check of every entry runs at commit. The live fold uses ``copy_rows`` for the
+entries and postings of events it has just claimed, which are new by construction.
 """
 
 from __future__ import annotations
@@ -60,8 +62,8 @@ def rows_of(
             (a.code, a.party_type, a.party_id, a.currency, a.sub_account)
             for a in {p.account for e in entries for p in e.postings}
         ],
-        entries=_entry_rows(entries, entry_ids, recorded_at),
-        postings=_posting_rows(entries, entry_ids),
+        entries=entry_rows(entries, entry_ids, recorded_at),
+        postings=posting_rows(entries, entry_ids),
         processed=[(consumer, event_id)],
         outbox=[
             (
@@ -126,11 +128,21 @@ class BulkLoader:
             # a COPY sent before that would commit on its own (and run the deferred checks).
             await self._conn.exec_driver_sql("SET CONSTRAINTS ALL DEFERRED")
             self._in_transaction = True
-        raw = await self._conn.get_raw_connection()
-        driver: Any = raw.driver_connection
-        await driver.copy_records_to_table(
-            table, records=rows, columns=list(columns or _COLUMNS[table])
-        )
+        await copy_rows(self._conn, table, rows, columns)
+
+
+async def copy_rows(
+    conn: AsyncConnection, table: str, rows: list[Row], columns: Sequence[str] | None = None
+) -> None:
+    """``COPY`` the rows into the table, in the transaction ``conn`` has open (it must have run
+    a statement already: the driver opens the transaction lazily)."""
+    if not rows:
+        return
+    raw = await conn.get_raw_connection()
+    driver: Any = raw.driver_connection
+    await driver.copy_records_to_table(
+        table, records=rows, columns=list(columns or _COLUMNS[table])
+    )
 
 
 _COLUMNS: dict[str, tuple[str, ...]] = {
@@ -179,7 +191,7 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _entry_rows(
+def entry_rows(
     entries: Sequence[JournalEntry], entry_ids: Sequence[object], recorded_at: datetime
 ) -> list[tuple[Any, ...]]:
     return [
@@ -198,7 +210,7 @@ def _entry_rows(
     ]
 
 
-def _posting_rows(
+def posting_rows(
     entries: Sequence[JournalEntry], entry_ids: Sequence[object]
 ) -> list[tuple[Any, ...]]:
     return [

@@ -1,8 +1,9 @@
 """Reading the fold's working state and writing its output, in few round trips per batch.
 
-Every write is one multi-row statement (``unnest`` of column arrays), so a batch of hundreds of
-events costs a handful of round trips whatever its size. The postings of an entry are always
-written in one statement, which is what the database's balance trigger checks.
+Every write is one multi-row statement (``unnest`` of column arrays, or ``COPY`` for the entries
+and postings), so a batch of hundreds of events costs a handful of round trips whatever its size.
+The postings of an entry are always written in one statement, which is what the database's
+balance trigger checks.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.ledger.adapters.db.bulk_load import copy_rows, entry_rows, posting_rows
 from services.ledger.adapters.db.tables import ledger_orders, ledger_payouts
 from services.ledger.domain.journal import JournalEntry
 from services.ledger.domain.outputs import FoldOutput
@@ -28,24 +30,6 @@ _INSERT_ACCOUNTS = text(
     "SELECT * FROM unnest(CAST(:code AS text[]), CAST(:party_type AS text[]), "
     "CAST(:party_id AS text[]), CAST(:currency AS text[]), CAST(:sub_account AS text[])) "
     "ON CONFLICT DO NOTHING"
-)
-_INSERT_ENTRIES = text(
-    "INSERT INTO journal_entries (id, event_id, order_id, kind, currency, occurred_at, "
-    "rule_version, details, recorded_at) "
-    "SELECT id, event_id, order_id, kind, currency, occurred_at, rule_version, "
-    "CAST(details AS jsonb), :recorded_at "
-    "FROM unnest(CAST(:id AS uuid[]), CAST(:event_id AS text[]), CAST(:order_id AS text[]), "
-    "CAST(:kind AS text[]), CAST(:currency AS text[]), CAST(:occurred_at AS timestamptz[]), "
-    "CAST(:rule_version AS text[]), CAST(:details AS text[])) "
-    "AS t(id, event_id, order_id, kind, currency, occurred_at, rule_version, details)"
-)
-_INSERT_POSTINGS = text(
-    "INSERT INTO postings (entry_id, line_no, account, currency, amount, leg, plan_id, "
-    "rate_bps, occurred_at) "
-    "SELECT * FROM unnest(CAST(:entry_id AS uuid[]), CAST(:line_no AS smallint[]), "
-    "CAST(:account AS text[]), CAST(:currency AS text[]), CAST(:amount AS bigint[]), "
-    "CAST(:leg AS text[]), CAST(:plan_id AS text[]), CAST(:rate_bps AS integer[]), "
-    "CAST(:occurred_at AS timestamptz[]))"
 )
 _UPSERT_ORDERS = text(
     "INSERT INTO ledger_orders (order_id, placed, refunded_total, cancelled, released, "
@@ -197,6 +181,9 @@ async def write_output(
 async def _write_entries(
     conn: AsyncConnection, entries: list[JournalEntry], recorded_at: datetime
 ) -> None:
+    """Accounts (new ones; concurrent folders may add the same), then the entries and their
+    postings by ``COPY``: every entry is new (its event was just claimed), and each postings
+    COPY holds whole entries, so the statement-level balance check sees complete entries."""
     accounts = sorted({p.account for entry in entries for p in entry.postings})
     await conn.execute(
         _INSERT_ACCOUNTS,
@@ -209,36 +196,5 @@ async def _write_entries(
         },
     )
     entry_ids = [e.entry_id for e in entries]  # a uuid5 each: computed once per entry
-    await conn.execute(
-        _INSERT_ENTRIES,
-        {
-            "id": entry_ids,
-            "event_id": [e.event_id for e in entries],
-            "order_id": [e.order_id for e in entries],
-            "kind": [e.kind for e in entries],
-            "currency": [e.currency for e in entries],
-            "occurred_at": [e.occurred_at for e in entries],
-            "rule_version": [e.rule_version for e in entries],
-            "details": [json.dumps(e.details, sort_keys=True) for e in entries],
-            "recorded_at": recorded_at,
-        },
-    )
-    rows = [
-        (entry_id, entry, line_no, posting)
-        for entry_id, entry in zip(entry_ids, entries, strict=True)
-        for line_no, posting in enumerate(entry.postings, start=1)
-    ]
-    await conn.execute(
-        _INSERT_POSTINGS,
-        {
-            "entry_id": [entry_id for entry_id, _, _, _ in rows],
-            "line_no": [line_no for _, _, line_no, _ in rows],
-            "account": [p.account.code for _, _, _, p in rows],
-            "currency": [p.account.currency for _, _, _, p in rows],
-            "amount": [p.amount for _, _, _, p in rows],
-            "leg": [p.leg for _, _, _, p in rows],
-            "plan_id": [p.plan_id for _, _, _, p in rows],
-            "rate_bps": [p.rate_bps for _, _, _, p in rows],
-            "occurred_at": [entry.occurred_at for _, entry, _, _ in rows],
-        },
-    )
+    await copy_rows(conn, "journal_entries", entry_rows(entries, entry_ids, recorded_at))
+    await copy_rows(conn, "postings", posting_rows(entries, entry_ids))
