@@ -14,7 +14,8 @@
    CPU time per accepted order of each component during it (services, Kafka, PostgreSQL, the
    load generator), from /proc: where the 2 cores go.
 4. Peak RSS of each service (VmHWM) and of the whole stack (services, Kafka, PostgreSQL).
-5. The ledger fold and replay benchmark (`bench/ledger_fold.py`) on a pre-filled topic.
+5. The ledger fold and replay benchmark (`bench/ledger_fold.py`) on a pre-filled topic: one
+   in-process fold, the replay, and two `python -m services.ledger fold` replicas in one group.
 Prints one table and writes `bench/results.json`. Loopback only; every wait is bounded.
 """
 
@@ -52,6 +53,8 @@ STEP_RATES = (25, 50, 100, 150, 200, 300, 400, 600, 800, 1000)
 """Offered webhooks/s of the capacity steps (those above `--rate` are skipped)."""
 SLO_P99_MS = 25.0
 WARM_UP_RATE = 50
+FOLD_REPLICAS = 2
+"""Ledger fold processes in one consumer group, sharing the topic's partitions (scale-out)."""
 CONSUMERS = ("ledger", "payouts")
 """The services that only consume Kafka (``--consumers-nice`` lowers their CPU priority)."""
 FOLD_WAIT_S = 300
@@ -226,8 +229,11 @@ async def main(
     results["consumers_nice"] = consumers_nice
     results |= await stack_benchmark(rate, seconds, step_seconds, consumers_nice)
     tune_garbage_collector()  # the fold below runs in this process, tuned as the ledger's is
-    fold = await ledger_fold.main(fold_orders, 500, 1)
+    fold = await ledger_fold.main(fold_orders, 500, FOLD_REPLICAS)
     results["fold_events_per_s"] = fold["fold_events_per_second"]
+    results[f"fold_{FOLD_REPLICAS}_replicas_events_per_s"] = round(
+        float(fold["fold_processes_events_per_second"])  # type: ignore[arg-type]
+    )
     results["replay_events_per_s"] = fold["replay_events_per_second"]
     results["fold_events"] = fold["events"]
     return results
