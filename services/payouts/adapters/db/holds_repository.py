@@ -37,19 +37,12 @@ def _values(hold: Hold) -> dict[str, Any]:
     }
 
 
-_VALUE_COLUMNS = (
-    "shop_id",
-    "region",
-    "currency",
-    "after_sales_window_days",
-    "release_rule",
-    "min_payout",
-    "status",
-    "amounts",
-    "delivered_at",
-    "release_at",
-    "released_at",
+_VALUE_COLUMNS = tuple(
+    column.name
+    for column in holds.columns
+    if column.name not in ("order_id", "created_at", "updated_at")
 )
+"""The columns ``_values`` fills."""
 
 
 def _hold(row: Row[Any]) -> Hold:
@@ -75,14 +68,6 @@ def _hold(row: Row[Any]) -> Hold:
 
 async def insert_hold(conn: AsyncConnection, hold: Hold) -> None:
     await conn.execute(insert(holds).values(order_id=hold.order_id, **_values(hold)))
-
-
-async def save_hold(conn: AsyncConnection, hold: Hold) -> None:
-    await conn.execute(
-        update(holds)
-        .where(holds.c.order_id == hold.order_id)
-        .values(**_values(hold), updated_at=func.now())
-    )
 
 
 async def insert_holds(conn: AsyncConnection, new_holds: list[Hold]) -> None:
