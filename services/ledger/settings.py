@@ -6,6 +6,7 @@ import os
 
 from pydantic import Field
 
+from services.ledger.adapters.db.journal_repository import PLACED_CACHE_ORDERS
 from shared.settings import ServiceSettings
 
 
@@ -20,11 +21,10 @@ class LedgerSettings(ServiceSettings):
     fold_batch_size: int = Field(500, ge=1, le=10_000, validation_alias="LEDGER_FOLD_BATCH_SIZE")
     """Most records folded in one database transaction."""
     placed_cache_orders: int = Field(
-        10_000, ge=0, le=1_000_000, validation_alias="LEDGER_PLACED_CACHE_ORDERS"
+        PLACED_CACHE_ORDERS, ge=0, le=1_000_000, validation_alias="LEDGER_PLACED_CACHE_ORDERS"
     )
     """Orders whose parsed placement and split the fold keeps in memory (least recently used
-    out). Each costs ~6 KB, so the default bounds the cache at ~60 MB; a miss re-reads the
-    placement from the database."""
+    out); a miss re-reads the placement from the database."""
     replay_workers: int = Field(
         default_factory=lambda: os.cpu_count() or 1,
         ge=1,

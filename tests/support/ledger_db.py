@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.ledger.adapters.db.journal_repository import PLACED_CACHE_ORDERS
 from services.ledger.adapters.db.read_repository import party_balances
 from services.ledger.service.decoding import RecordDecoder
 from services.ledger.service.folding import LedgerFolder
@@ -51,7 +52,9 @@ class LedgerDb:
 
 
 @asynccontextmanager
-async def ledger_database(placed_cache_orders: int = 10_000) -> AsyncIterator[LedgerDb]:
+async def ledger_database(
+    placed_cache_orders: int = PLACED_CACHE_ORDERS,
+) -> AsyncIterator[LedgerDb]:
     async with fresh_database("ledger") as (url, engine):
         await migrate(url)
         decoder = RecordDecoder(topic_orders=ORDERS, topic_payouts=PAYOUTS)

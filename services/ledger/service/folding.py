@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.ledger.adapters.db.journal_repository import (
+    PLACED_CACHE_ORDERS,
     PlacedCache,
     load_state,
     write_output,
@@ -52,7 +53,7 @@ class LedgerFolder:
         *,
         topic_ledger: str,
         clock: Callable[[], datetime],
-        placed_cache_orders: int = 10_000,
+        placed_cache_orders: int = PLACED_CACHE_ORDERS,
     ) -> None:
         self._engine = engine
         self._decode = decode

@@ -81,9 +81,13 @@ class BatchHolds:
 
 
 def orders_of(events: list[ledger_v1.LedgerEvent]) -> set[str]:
-    """The orders whose holds the events read or change."""
+    """The orders whose holds the events read or change (a clawback moves balances only, so
+    its hold is neither locked nor read)."""
     return {
-        event.order_id for event in events if not isinstance(event, ledger_v1.LedgerPayoutPosted)
+        event.order_id
+        for event in events
+        if not isinstance(event, ledger_v1.LedgerPayoutPosted)
+        and not (isinstance(event, ledger_v1.LedgerOrderReversed) and event.phase != "pending")
     }
 
 

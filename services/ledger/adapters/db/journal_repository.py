@@ -53,6 +53,10 @@ _UPSERT_PAYOUTS = text(
 )
 
 
+PLACED_CACHE_ORDERS = 10_000
+"""Default size of the placement cache: ~6 KB per order, so ~60 MB at most."""
+
+
 class PlacedCache:
     """Recently used orders' placement and split, by order id (both immutable once placed).
 
@@ -61,7 +65,7 @@ class PlacedCache:
     nothing it holds ever changes.
     """
 
-    def __init__(self, capacity: int = 10_000) -> None:
+    def __init__(self, capacity: int = PLACED_CACHE_ORDERS) -> None:
         self._capacity = capacity
         self._items: OrderedDict[str, tuple[OrderPlaced, Split]] = OrderedDict()
 
