@@ -101,6 +101,7 @@ def _place(state: LedgerState, event_id: str, event: OrderPlaced, output: FoldOu
                 details={
                     "paid_total": split.paid_total,
                     "commission": split.commission,
+                    "commission_shortfall": split.commission_shortfall,
                     "agency_share_bps": split.agency_share_bps,
                     "terms": event.terms.model_dump(mode="json"),
                     "lines": [

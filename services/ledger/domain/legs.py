@@ -74,19 +74,16 @@ def party_amounts(state: OrderState, legs: Legs) -> dict[Party, int]:
 
 
 def published_legs(state: OrderState, legs: Legs) -> list[Leg]:
-    """Non-negative per-party legs summing to ``legs.total``, for ``ledger.v1``.
+    """Per-party legs for ``ledger.v1``: exactly what the entry's postings move for each party.
 
-    ledger.v1 legs are magnitudes (>= 0). A partial refund may, rarely, reverse -1 minor unit of
-    one party's leg (see ``reversal``); the journal posts that exactly, while the event carries 0
-    for that party and takes the unit from the largest leg instead, so the event still sums to
-    its amount. Parties with 0 are left out, except the merchant when every leg is 0.
+    ``legs`` are never negative (splits and reversals guarantee it), so each party's sum is the
+    exact magnitude its accounts moved by, in the direction the event type says; nothing is
+    clamped or moved between parties. Parties with 0 are left out, except the merchant when every
+    leg is 0.
     """
     amounts = party_amounts(state, legs)
-    deficit = -sum(amount for amount in amounts.values() if amount < 0)
-    if deficit:
-        amounts = {party: max(amount, 0) for party, amount in amounts.items()}
-        largest = max(amounts, key=lambda party: amounts[party])
-        amounts[largest] -= deficit
+    if any(amount < 0 for amount in amounts.values()):
+        raise ValueError(f"order {state.order_id}: a party leg is negative: {amounts}")
     result = [
         Leg(party_type=party[0], party_id=party[1], amount=amount)
         for party, amount in amounts.items()

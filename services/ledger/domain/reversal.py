@@ -1,29 +1,32 @@
 """Reversing a split in proportion to what has been refunded (refunds and cancellation).
 
-The cumulative reversal at ``refunded`` minor units is ``allocate(refunded, legs)``: it sums to
-``refunded``, each leg is within 1 minor unit of ``leg * refunded / paid_total`` and a full refund
-gives back every leg exactly. One refund's reversal is the difference between the cumulative
-reversals after and before it, so it sums to the refund amount, and it depends only on
-``(split, refunded_before, refunded_after)``: replay in any grouping gives the same totals.
+The cumulative reversal at ``refunded`` minor units is ``allocate_monotone(refunded, legs)``:
 
-Because apportionment is not monotone in the total, a single partial refund may, rarely, move one
-leg by one minor unit against the others (e.g. reverse -1 of a platform leg while reversing a
-little more of the merchant); the cumulative bounds above still hold at every step.
+- it sums to ``refunded``;
+- each leg is within 1 minor unit of ``leg * refunded / paid_total`` (its floor or its ceiling),
+  and a full refund gives back every leg exactly;
+- each leg is a non-decreasing function of ``refunded``: a refund never moves a leg backwards, so
+  every reversal entry takes a non-negative amount from every leg;
+- it depends on the split and the cumulative amount only.
+
+One refund's reversal is the difference between the cumulative reversals after and before it, so
+it sums to the refund amount and replay in any grouping gives the same totals.
 """
 
 from dataclasses import dataclass
 
 from services.ledger.domain.errors import InvalidRefundError, RefundExceedsPaidTotalError
 from services.ledger.domain.split import RULE_VERSION, Legs, Split
-from shared.money import allocate, is_int
+from shared.apportionment import allocate_monotone
+from shared.money import is_int
 
 
 @dataclass(frozen=True, slots=True)
 class Reversal:
     """Legs taken back from the parties for one refund or cancellation, in minor units.
 
-    ``legs.total == refunded_after - refunded_before``; a positive leg is money taken back from
-    that party. ``refunded_before`` / ``refunded_after`` are the order's cumulative refunds.
+    ``legs.total == refunded_after - refunded_before``; every leg is >= 0, the money taken back
+    from that party. ``refunded_before`` / ``refunded_after`` are the order's cumulative refunds.
     """
 
     order_id: str
@@ -53,7 +56,9 @@ def _check_refunded(split: Split, name: str, refunded: object) -> int:
 def cumulative_reversal(split: Split, refunded: int) -> Legs:
     """Legs reversed in total once ``refunded`` minor units (0..paid_total) have been refunded."""
     _check_refunded(split, "refunded", refunded)
-    return Legs.from_amounts(allocate(refunded, split.legs.amounts()))
+    if split.paid_total == 0:
+        return Legs.from_amounts([0] * len(split.legs.amounts()))
+    return Legs.from_amounts(allocate_monotone(refunded, split.legs.amounts()))
 
 
 def remaining_legs(split: Split, refunded: int) -> Legs:

@@ -11,6 +11,13 @@ For line i, ``base_i = unit_price_i * quantity_i - discount_i``; ``B = sum(base_
 - ``merchant_net = paid_total - platform_fee - C``
 
 so ``merchant_net + creator_net + agency_share + platform_fee + platform_cut + tax == paid_total``.
+
+No leg is ever negative. Rounding each line's commission up can make ``C`` exceed what is left
+after the platform fee (six lines of 1 at 8000 bps: ``C = 6``, fee 1, paid 6): then the
+commission is capped at ``paid_total - platform_fee`` (the merchant keeps 0), the shortfall is
+taken from the commission before the cut, agency share and tax are computed from it, and
+``commission_shortfall`` records how much was taken (0 otherwise). Every other leg is a rounded
+share of a non-negative amount at a rate of at most 100 %, so it is never negative either.
 """
 
 from collections.abc import Sequence
@@ -20,8 +27,11 @@ from services.ledger.domain.errors import InvalidSplitError
 from services.ledger.domain.order import PlacedOrder, SplitTerms
 from shared.money import apply_bps
 
-RULE_VERSION = "split-2026-11.v1"
-"""Version of the rules in this module, recorded on every split and reversal they produce."""
+RULE_VERSION = "split-2026-11.v2"
+"""Version of the rules in this module, recorded on every split and reversal they produce.
+
+v2: the commission is capped so the merchant's leg is never negative, and refunds are reversed
+by a monotone apportionment (``services.ledger.domain.reversal``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +118,7 @@ class Split:
     commissionable_base: int
     shipping_fee: int
     commission: int
+    """``C`` after the cap: ``sum(line.commission) - commission_shortfall``."""
     creator_gross: int
     merchant_net: int
     creator_net: int
@@ -118,9 +129,13 @@ class Split:
     lines: tuple[LineCommission, ...]
     terms: SplitTerms
     agency_share_bps: int
+    commission_shortfall: int = 0
+    """Minor units taken from the lines' commissions so that ``merchant_net`` is not negative."""
     rule_version: str = RULE_VERSION
 
     def __post_init__(self) -> None:
+        if min(self.legs.amounts()) < 0:
+            raise InvalidSplitError(f"order {self.order_id}: a leg is negative: {self.legs}")
         if self.legs.total != self.paid_total:
             raise InvalidSplitError(
                 f"order {self.order_id}: legs sum to {self.legs.total}, "
@@ -159,8 +174,10 @@ def compute_split(order: PlacedOrder) -> Split:
     terms = order.terms
     base = order.commissionable_base
     paid_total = order.paid_total
-    commission = sum(line.commission for line in lines)
     platform_fee = apply_bps(base, terms.platform_fee_bps)
+    lines_commission = sum(line.commission for line in lines)
+    shortfall = max(0, lines_commission - (paid_total - platform_fee))
+    commission = lines_commission - shortfall
     platform_cut = apply_bps(commission, terms.platform_cut_bps)
     agency_share_bps = order.agency.share_bps if order.agency is not None else 0
     agency_share = apply_bps(commission - platform_cut, agency_share_bps)
@@ -186,4 +203,5 @@ def compute_split(order: PlacedOrder) -> Split:
         lines=lines,
         terms=terms,
         agency_share_bps=agency_share_bps,
+        commission_shortfall=shortfall,
     )

@@ -66,7 +66,7 @@ def test_placement_posts_the_worked_example_as_pending_against_clearing() -> Non
         party("platform", "UK", "pending"): 351,
         clearing("GBP"): -4299,
     }
-    assert entry.kind == "order_placed" and entry.rule_version == "split-2026-11.v1"
+    assert entry.kind == "order_placed" and entry.rule_version == "split-2026-11.v2"
     (posted,) = output.publications
     assert posted.event.TYPE == "ledger.order_posted"
 
@@ -157,11 +157,19 @@ def test_a_payout_must_be_created_before_it_is_paid_and_repeats_change_nothing()
     assert [p.event.TYPE for p in output.publications] == ["ledger.payout_posted"] * 2
 
 
-def test_published_legs_stay_non_negative_and_sum_to_the_reversed_amount() -> None:
+def test_published_legs_are_each_partys_exact_sum_and_never_a_fixed_up_copy() -> None:
     order = OrderState.from_placed(ORDER)
     legs = Legs(
+        merchant_net=5, creator_net=1, agency_share=0, platform_fee=2, platform_cut=3, tax=0
+    )
+    published = {(leg.party_type, leg.party_id): leg.amount for leg in published_legs(order, legs)}
+    assert published == {
+        ("merchant", "shop-1"): 5,
+        ("creator", "creator-x"): 1,
+        ("platform", "UK"): 5,
+    }
+    negative = Legs(
         merchant_net=5, creator_net=-1, agency_share=0, platform_fee=2, platform_cut=0, tax=0
     )
-    published = published_legs(order, legs)
-    assert all(leg.amount >= 0 for leg in published)
-    assert sum(leg.amount for leg in published) == legs.total == 6
+    with pytest.raises(ValueError, match="negative"):
+        published_legs(order, negative)
