@@ -48,24 +48,24 @@ def drive_worked_example(stack: Stack) -> None:
         assert gbp("creator", creator) == {"pending": 516, "available": 0, "paid_out": 0}
         assert gbp("agency", agency) == {"pending": 129, "available": 0, "paid_out": 0}
 
-        # A partial refund of 430 reverses every leg in proportion (largest remainder):
-        # exact 330.38 / 51.61 / 12.90 / 35.10 -> 330 / 52 / 13 / 35, summing to 430.
+        # A partial refund of 430 reverses every leg in proportion (monotone apportionment):
+        # exact 330.38 / 51.61 / 12.90 / 35.10 -> 331 / 52 / 12 / 35, summing to 430.
         refund = {"order_id": order, "refund_id": "r-1", "amount": 430}
         shop.send("order.refunded", now - timedelta(days=20, hours=12), refund)
-        after_refund = {"pending": 2973, "available": 0, "paid_out": 0}
+        after_refund = {"pending": 2972, "available": 0, "paid_out": 0}
         eventually("the refund", lambda: gbp("merchant", shop.shop_id) == after_refund)
         assert gbp("creator", creator)["pending"] == 464
-        assert gbp("agency", agency)["pending"] == 116
+        assert gbp("agency", agency)["pending"] == 117
         hold = eventually("the hold", lambda: client.hold(order))
         assert hold["status"] == "awaiting_delivery"
 
         # Delivered 20 days ago, reported only now: the UK window (14 days + 1) is already over,
         # so the release is due at the payouts scheduler's next tick.
         shop.send("order.delivered", now - timedelta(days=20), {"order_id": order})
-        released = {"pending": 0, "available": 2973, "paid_out": 0}
+        released = {"pending": 0, "available": 2972, "paid_out": 0}
         eventually("the release", lambda: gbp("merchant", shop.shop_id) == released, 90)
         assert gbp("creator", creator) == {"pending": 0, "available": 464, "paid_out": 0}
-        assert gbp("agency", agency) == {"pending": 0, "available": 116, "paid_out": 0}
+        assert gbp("agency", agency) == {"pending": 0, "available": 117, "paid_out": 0}
         hold = eventually("payouts to see the release", lambda: _released_hold(client, order))
         assert hold["status"] == "released"
 
@@ -74,9 +74,9 @@ def drive_worked_example(stack: Stack) -> None:
         # balances show it; a run before that pays nobody (as a daily run would), so run again.
         run = eventually("a payout run that pays", lambda: _paying_run(client))
         assert [(p["party_type"], p["party_id"], p["amount"]) for p in run["payouts"]] == [
-            ("merchant", shop.shop_id, 2973)
+            ("merchant", shop.shop_id, 2972)
         ]
-        paid = {"pending": 0, "available": 0, "paid_out": 2973}
+        paid = {"pending": 0, "available": 0, "paid_out": 2972}
         eventually("the payout in the ledger", lambda: gbp("merchant", shop.shop_id) == paid)
         assert gbp("creator", creator) == {"pending": 0, "available": 464, "paid_out": 0}
 

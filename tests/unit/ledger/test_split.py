@@ -198,13 +198,24 @@ def test_each_leg_follows_the_rounding_rule(order: PlacedOrder) -> None:
     if order.creator_id is None:
         assert split.commission == 0
     else:
-        assert split.commission == sum(half_up(ln.base, ln.rate_bps) for ln in order.lines)
+        lines_commission = sum(half_up(ln.base, ln.rate_bps) for ln in order.lines)
+        # Capped so the merchant's leg is never negative (the shortfall is recorded).
+        cap = split.paid_total - split.platform_fee
+        assert split.commission == min(lines_commission, cap)
+        assert split.commission_shortfall == lines_commission - split.commission
     assert split.platform_fee == half_up(split.commissionable_base, terms.platform_fee_bps)
     assert split.platform_cut == half_up(split.commission, terms.platform_cut_bps)
     share_bps = order.agency.share_bps if order.agency else 0
     assert split.agency_share == half_up(split.commission - split.platform_cut, share_bps)
     assert split.tax == half_up(split.creator_gross, terms.creator_tax_bps)
-    for leg in ("creator_net", "agency_share", "platform_fee", "platform_cut", "tax"):
+    for leg in (
+        "merchant_net",
+        "creator_net",
+        "agency_share",
+        "platform_fee",
+        "platform_cut",
+        "tax",
+    ):
         assert getattr(split, leg) >= 0
 
 
@@ -232,16 +243,11 @@ def test_each_refund_reverses_exactly_its_amount_and_keeps_every_leg_in_proporti
 
 @fast
 @given(case=splits_with_refunds())
-def test_a_single_refund_never_moves_a_leg_more_than_one_unit_the_wrong_way(
-    case: tuple[Split, list[int]],
-) -> None:
+def test_a_refund_never_moves_a_leg_the_wrong_way(case: tuple[Split, list[int]]) -> None:
     split, cumulative_refunds = case
     before = 0
     for after in cumulative_refunds:
-        for leg, moved in zip(
-            split.legs.amounts(), reverse_refund(split, before, after).legs.amounts(), strict=True
-        ):
-            assert moved >= -1 if leg >= 0 else moved <= 1
+        assert min(reverse_refund(split, before, after).legs.amounts()) >= 0
         before = after
 
 
