@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gc
 import time
+from collections.abc import Callable
+from datetime import datetime
 
 from fastapi import FastAPI, Request
 from starlette.responses import Response
@@ -23,7 +25,9 @@ from shared.service.runtime import ServiceRuntime, build_app
 from shared.settings import ServiceSettings
 
 
-def create_app(settings: ServiceSettings) -> FastAPI:
+def create_app(settings: ServiceSettings, *, clock: Callable[[], datetime] = utc_now) -> FastAPI:
+    """The orders app. ``clock`` (aware, UTC) tells when a webhook is received, which bounds its
+    ``occurred_at``, and stamps what it records; tests pass a fixed one."""
     orders_settings = (
         settings
         if isinstance(settings, OrdersSettings)
@@ -50,7 +54,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             engine=runtime.engine,
             outbox=outbox,
             topic=orders_settings.topic_orders,
-            clock=utc_now,
+            clock=clock,
         ),
         limiter=TokenBucketLimiter(
             rate_per_s=orders_settings.webhook_rate_per_s,

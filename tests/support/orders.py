@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,6 +26,7 @@ from services.orders.settings import OrdersSettings
 from shared.db.migrations import upgrade_to_head
 from shared.kafka.consumer import ConsumedRecord
 from shared.kafka.topics import ensure_topics
+from shared.service.clock import utc_now
 from shared.settings import LOCAL_ADMIN_TOKEN
 from tests.support.infra import KAFKA_BOOTSTRAP, fresh_database, unique_name, wait_until
 from tests.support.kafka import read_topic
@@ -139,12 +140,15 @@ async def orders_database() -> AsyncIterator[tuple[str, str]]:
 
 
 @asynccontextmanager
-async def orders_app(url: str, topic: str, **overrides: Any) -> AsyncIterator[RunningOrders]:
-    """The orders app, its workers running, on an existing database (e.g. to restart it)."""
+async def orders_app(
+    url: str, topic: str, *, clock: Callable[[], datetime] = utc_now, **overrides: Any
+) -> AsyncIterator[RunningOrders]:
+    """The orders app, its workers running, on an existing database (e.g. to restart it);
+    ``clock`` tells when it receives a webhook."""
     settings = OrdersSettings.model_validate(
         {"database_url_override": url, "topic_orders": topic, **overrides}
     )
-    app = create_app(settings)
+    app = create_app(settings, clock=clock)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://orders") as client:
@@ -152,9 +156,14 @@ async def orders_app(url: str, topic: str, **overrides: Any) -> AsyncIterator[Ru
 
 
 @asynccontextmanager
-async def running_orders(**overrides: Any) -> AsyncIterator[RunningOrders]:
+async def running_orders(
+    *, clock: Callable[[], datetime] = utc_now, **overrides: Any
+) -> AsyncIterator[RunningOrders]:
     """The orders app with its workers running, on a fresh database and a unique topic."""
-    async with orders_database() as (url, topic), orders_app(url, topic, **overrides) as orders:
+    async with (
+        orders_database() as (url, topic),
+        orders_app(url, topic, clock=clock, **overrides) as orders,
+    ):
         yield orders
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from services.orders.domain.errors import (
     InvalidOrder,
     InvalidPlan,
     OrdersDomainError,
+    OutOfBounds,
     TransitionRejected,
 )
 from services.orders.service.errors import (
@@ -31,9 +34,28 @@ _PROBLEMS: tuple[tuple[type[OrdersDomainError], int, str, str], ...] = (
 )
 
 
-def as_problem(error: OrdersDomainError) -> ProblemError:
-    """The problem for an expected failure (the reason becomes the ``detail``)."""
+def as_problem(error: OrdersDomainError, *, loc_prefix: Sequence[str] = ()) -> ProblemError:
+    """The problem for an expected failure (the reason becomes the ``detail``).
+
+    A field out of bounds is reported like any invalid webhook field (``invalid_payload``), at
+    ``loc_prefix + error.loc``: the webhook route passes the webhook type, as pydantic's
+    locations of a webhook body start with it.
+    """
+    if isinstance(error, OutOfBounds):
+        return invalid_payload([{"loc": [*loc_prefix, *error.loc], "msg": error.reason}])
     for kind, status, title, suffix in _PROBLEMS:
         if isinstance(error, kind):
             return ProblemError(status, title, error.reason, type_suffix=suffix)
     return ProblemError(422, "Unprocessable request", error.reason)
+
+
+def invalid_payload(errors: Sequence[dict[str, object]]) -> ProblemError:
+    """422 ``validation-error`` for a webhook body that is not a valid order event. ``errors``
+    holds one ``{"loc": [...], "msg": ...}`` per failure; ``loc`` names the field."""
+    return ProblemError(
+        422,
+        "Invalid webhook payload",
+        "The webhook body is not a valid order event; see errors.",
+        type_suffix="validation-error",
+        extra={"errors": list(errors)},
+    )

@@ -1,8 +1,11 @@
 """Webhook bodies (DOMAIN.md, Webhooks) as strict pydantic models, and their domain facts.
 
 Amounts, quantities and rates are strict ints: floats (even ``1.0``), numeric strings and
-booleans are rejected (422). ``occurred_at`` is RFC 3339 with an explicit offset. Fields the
-contract does not name are ignored, so an upstream that adds a field keeps working.
+booleans are rejected (422). Amounts are at most 10^12 minor units, quantities 1..10^6, at most
+500 lines (``services.orders.domain.bounds``; the bounds that need more than one field or the
+receipt time, ``paid_total`` and ``occurred_at``, are checked by the domain). ``occurred_at`` is
+RFC 3339 with an explicit offset. Fields the contract does not name are ignored, so an upstream
+that adds a field keeps working.
 """
 
 from __future__ import annotations
@@ -11,12 +14,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from services.orders.domain.bounds import MAX_AMOUNT, MAX_LINES, MAX_QUANTITY
 from services.orders.domain.facts import Agency, Cancelled, Delivered, Fact, Line, Placed, Refunded
 from shared.events.common import Timestamp
 
 Text = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
 """An id: 1..200 characters, no control characters (PostgreSQL text cannot hold NUL)."""
 StrictInt = Annotated[int, Field(strict=True)]
+Amount = Annotated[int, Field(strict=True, ge=0, le=MAX_AMOUNT)]
+"""Minor units, 0..10^12."""
 
 
 class _Strict(BaseModel):
@@ -25,10 +31,10 @@ class _Strict(BaseModel):
 
 class LineCreate(_Strict):
     sku: Text
-    quantity: Annotated[int, Field(strict=True, ge=1)]
-    unit_price: Annotated[int, Field(strict=True, ge=0)]
+    quantity: Annotated[int, Field(strict=True, ge=1, le=MAX_QUANTITY)]
+    unit_price: Amount
     """Minor units per unit."""
-    discount: Annotated[int, Field(strict=True, ge=0)] = 0
+    discount: Amount = 0
     """Minor units off the whole line."""
 
 
@@ -40,8 +46,8 @@ class AgencyCreate(_Strict):
 class PlacedData(_Strict):
     order_id: Text
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
-    lines: Annotated[list[LineCreate], Field(min_length=1, max_length=1000)]
-    shipping_fee: Annotated[int, Field(strict=True, ge=0)] = 0
+    lines: Annotated[list[LineCreate], Field(min_length=1, max_length=MAX_LINES)]
+    shipping_fee: Amount = 0
     creator_id: Text | None = None
     agency: AgencyCreate | None = None
 
@@ -53,7 +59,7 @@ class OrderRef(_Strict):
 class RefundedData(_Strict):
     order_id: Text
     refund_id: Text
-    amount: Annotated[int, Field(strict=True, ge=1)]
+    amount: Annotated[int, Field(strict=True, ge=1, le=MAX_AMOUNT)]
 
 
 class _Webhook(_Strict):

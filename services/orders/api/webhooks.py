@@ -2,7 +2,10 @@
 
 Checks, cheapest first, each answering a problem and recording nothing: 429 (per-shop token
 bucket, with ``Retry-After``), 413 (over 256 KiB), 404 (unknown shop), 401 (signature), 422
-(payload), then the use case (409 / 422). Every answer counts in ``webhooks_received_total``.
+(payload), then the use case (409 / 422). A field out of DOMAIN.md's bounds is a 422
+``validation-error`` naming it in ``errors[].loc``, whether the schema or the domain
+(``paid_total``, ``occurred_at`` against the receipt time) found it. Every answer counts in
+``webhooks_received_total``.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from pydantic import ValidationError
 from services.orders.adapters.db.shops import Shop
 from services.orders.api.body import read_limited_body
 from services.orders.api.context import ContextDep, OrdersContext
-from services.orders.api.problems import as_problem
+from services.orders.api.problems import as_problem, invalid_payload
 from services.orders.api.schemas import ShopIdPath, WebhookAccepted
 from services.orders.api.signature import verify_signature
 from services.orders.api.webhook_schemas import (
@@ -64,7 +67,11 @@ async def receive_webhook(
     try:
         answer = await _receive(shop_id, request, context)
     except (ProblemError, OrdersDomainError) as error:
-        problem = error if isinstance(error, ProblemError) else as_problem(error)
+        problem = (
+            error
+            if isinstance(error, ProblemError)
+            else as_problem(error, loc_prefix=_typed(request))
+        )
         outcome = _OUTCOME_BY_STATUS.get(problem.status, "error")
         context.webhooks_received.labels(_bounded(request), outcome).inc()
         raise problem from None
@@ -117,15 +124,16 @@ def _bounded(request: Request) -> str:
     return webhook_type if webhook_type in WEBHOOK_TYPES else "unknown"
 
 
+def _typed(request: Request) -> tuple[str, ...]:
+    """The start of a location in this request's body: its webhook type once it parsed."""
+    webhook_type = getattr(request.state, "webhook_type", None)
+    return (webhook_type,) if webhook_type in WEBHOOK_TYPES else ()
+
+
 def _invalid_payload(error: ValidationError) -> ProblemError:
-    errors = [
-        {"loc": [str(part)[:64] for part in item["loc"]], "msg": item["msg"][:300]}
-        for item in error.errors(include_url=False)[:50]
-    ]
-    return ProblemError(
-        422,
-        "Invalid webhook payload",
-        "The webhook body is not a valid order event; see errors.",
-        type_suffix="validation-error",
-        extra={"errors": errors},
+    return invalid_payload(
+        [
+            {"loc": [str(part)[:64] for part in item["loc"]], "msg": item["msg"][:300]}
+            for item in error.errors(include_url=False)[:50]
+        ]
     )

@@ -21,5 +21,17 @@ class InvalidOrder(OrdersDomainError):  # noqa: N818 - names fixed by the contra
     """A webhook fact whose payload can never be valid, whatever the order's state (422)."""
 
 
+class OutOfBounds(InvalidOrder):
+    """A webhook field outside DOMAIN.md's "Bounds at the edge" (422 naming the field).
+
+    ``loc`` is where the field sits in the webhook body, e.g. ``("data", "lines", "3",
+    "unit_price")``; ``("data", "paid_total")`` names the order's total, which the body implies.
+    """
+
+    def __init__(self, reason: str, *, loc: tuple[str, ...]) -> None:
+        super().__init__(reason)
+        self.loc = loc
+
+
 class TransitionRejected(OrdersDomainError):  # noqa: N818 - names fixed by the contract
     """A valid fact the order cannot take in its current state (409 at the edge)."""

@@ -1,12 +1,23 @@
-"""The four webhook facts about an order, their payload validation and their business order.
+"""The four webhook facts about an order and their payload validation.
 
 Amounts are ints of the order currency's minor unit; ``share_bps`` is int bps; every
-``occurred_at`` is a timezone-aware instant stated by the upstream shop system.
+``occurred_at`` is a timezone-aware instant stated by the upstream shop system. A valid fact is
+within the bounds of ``services.orders.domain.bounds``.
 """
 
 from dataclasses import dataclass
 from datetime import datetime
 
+from services.orders.domain.bounds import (
+    MAX_AMOUNT,
+    MAX_LINES,
+    MAX_QUANTITY,
+    Loc,
+    check_at_most,
+    check_occurred_at,
+    check_paid_total,
+    field_name,
+)
 from services.orders.domain.errors import InvalidOrder
 from shared.money import BPS_DENOMINATOR, is_currency, is_int
 
@@ -81,16 +92,22 @@ class Cancelled:
 Fact = Placed | Delivered | Refunded | Cancelled
 
 
-def validate_fact(fact: Fact) -> None:
-    """Raise ``InvalidOrder`` if the payload can never be valid, whatever the order's state."""
+def validate_fact(fact: Fact, *, received_at: datetime | None = None) -> None:
+    """Raise ``InvalidOrder`` if the payload can never be valid, whatever the order's state.
+
+    Out of DOMAIN.md's bounds is ``OutOfBounds`` (an ``InvalidOrder`` naming the field). Given
+    ``received_at`` (aware: when the webhook arrived, by the server's clock), ``occurred_at`` may
+    lie at most 5 minutes after it; without it only its lower bound is checked.
+    """
     _require_text("order_id", fact.order_id)
     if not isinstance(fact.occurred_at, datetime) or fact.occurred_at.utcoffset() is None:
         raise InvalidOrder("occurred_at must be a timezone-aware timestamp")
+    check_occurred_at(fact.occurred_at, received_at)
     if isinstance(fact, Placed):
         _validate_placement(fact)
     elif isinstance(fact, Refunded):
         _require_text("refund_id", fact.refund_id)
-        _require_int("amount", fact.amount, minimum=1)
+        _require_int(("data", "amount"), fact.amount, minimum=1, maximum=MAX_AMOUNT)
 
 
 def _validate_placement(placed: Placed) -> None:
@@ -98,26 +115,28 @@ def _validate_placement(placed: Placed) -> None:
         raise InvalidOrder(f"currency {placed.currency!r} is not a settled ISO 4217 code")
     if not isinstance(placed.lines, tuple) or not placed.lines:
         raise InvalidOrder("an order needs at least one line")
+    check_at_most(("data", "lines"), len(placed.lines), MAX_LINES)
     for index, line in enumerate(placed.lines):
-        _validate_line(f"lines[{index}]", line)
-    _require_int("shipping_fee", placed.shipping_fee, minimum=0)
+        _validate_line(("data", "lines", str(index)), line)
+    _require_int(("data", "shipping_fee"), placed.shipping_fee, minimum=0, maximum=MAX_AMOUNT)
+    check_paid_total(placed.paid_total)
     if placed.creator_id is not None:
         _require_text("creator_id", placed.creator_id)
     if placed.agency is not None:
         _require_text("agency.agency_id", placed.agency.agency_id)
-        _require_int("agency.share_bps", placed.agency.share_bps, minimum=0)
-        if placed.agency.share_bps > BPS_DENOMINATOR:
-            raise InvalidOrder(f"agency.share_bps must be at most {BPS_DENOMINATOR}")
+        share = ("data", "agency", "share_bps")
+        _require_int(share, placed.agency.share_bps, minimum=0, maximum=BPS_DENOMINATOR)
 
 
-def _validate_line(where: str, line: Line) -> None:
-    _require_text(f"{where}.sku", line.sku)
-    _require_int(f"{where}.quantity", line.quantity, minimum=1)
-    _require_int(f"{where}.unit_price", line.unit_price, minimum=0)
-    _require_int(f"{where}.discount", line.discount, minimum=0)
+def _validate_line(where: Loc, line: Line) -> None:
+    _require_text(f"{field_name(where)}.sku", line.sku)
+    _require_int((*where, "quantity"), line.quantity, minimum=1, maximum=MAX_QUANTITY)
+    _require_int((*where, "unit_price"), line.unit_price, minimum=0, maximum=MAX_AMOUNT)
+    _require_int((*where, "discount"), line.discount, minimum=0, maximum=MAX_AMOUNT)
     if line.base < 0:
         raise InvalidOrder(
-            f"{where}: discount {line.discount} exceeds {line.quantity} x {line.unit_price}"
+            f"{field_name(where)}: discount {line.discount} exceeds "
+            f"{line.quantity} x {line.unit_price}"
         )
 
 
@@ -126,8 +145,10 @@ def _require_text(name: str, value: object) -> None:
         raise InvalidOrder(f"{name} must be a non-empty string")
 
 
-def _require_int(name: str, value: object, *, minimum: int) -> None:
+def _require_int(loc: Loc, value: object, *, minimum: int, maximum: int) -> None:
+    name = field_name(loc)
     if not is_int(value):
         raise InvalidOrder(f"{name} must be an integer, got {type(value).__name__}")
     if value < minimum:
         raise InvalidOrder(f"{name} must be at least {minimum}, got {value}")
+    check_at_most(loc, value, maximum)

@@ -28,6 +28,13 @@ business order, every arrival order of facts that precede the placement gives th
 The placement is always first: a fact stamped earlier than the placement (upstream clock skew) is
 not rejected for that.
 
+A delivery dated before its placement counts as happening at the placement instant:
+``OrderState.delivered_at`` (and the published ``delivered_at``, from which the release is due)
+is ``max(delivery occurred_at, placement occurred_at)`` (``effective_delivered_at``). The
+delivery keeps its stated time in the stream and in business order; the rule is applied once
+both facts are known, whichever arrived first, so an order is never delivered before it was
+placed and every arrival order publishes the same ``delivered_at``.
+
 Convergence: for the facts of a consistent history (one that business order accepts whole),
 every arrival order, with any duplicates, ends in the same ``OrderState`` and accepts the same
 events. Each decision lists its accepted events in business order (placement first); events of
@@ -78,6 +85,7 @@ class OrderState:
     status: OrderStatus
     placement: OrderPlaced | None = None
     delivered_at: datetime | None = None
+    """When the delivery counts as having happened: never before the placement."""
     cancelled_at: datetime | None = None
     refunds: tuple[Refunded, ...] = ()
     pending: tuple[LaterFact, ...] = ()
@@ -169,13 +177,23 @@ def evolve(state: OrderState | None, event: OrderEvent) -> OrderState:
         return OrderState(order_id=event.order_id, status="placed", placement=event)
     placed = _require_placed(state, event)
     if isinstance(event, Delivered):
-        return replace(placed, status="delivered", delivered_at=event.occurred_at)
+        at = effective_delivered_at(placed.placement, event)
+        return replace(placed, status="delivered", delivered_at=at)
     if isinstance(event, Refunded):
         refunds = tuple(sorted((*placed.refunds, event), key=business_key))
         return replace(placed, refunds=refunds)
     if isinstance(event, Cancelled):
         return replace(placed, status="cancelled", cancelled_at=event.occurred_at)
     return placed  # HeldFactDropped: the placement already emptied the inbox
+
+
+def effective_delivered_at(placement: OrderPlaced | None, delivery: Delivered) -> datetime:
+    """When ``delivery`` counts as having happened: its ``occurred_at``, or the placement's if
+    the delivery is dated before it (upstream clock skew; an order is not delivered before it
+    is placed). A function of the two facts only, so every arrival order agrees on it."""
+    if placement is None:
+        raise ValueError(f"order {delivery.order_id} is delivered before it is placed")
+    return max(delivery.occurred_at, placement.occurred_at)
 
 
 def _require_placed(state: OrderState | None, event: OrderEvent) -> OrderState:

@@ -1,8 +1,10 @@
 """The ``orders.v1`` records for what a decision accepted, ready for the outbox.
 
 Domain events become the published schema (``shared.events.orders_v1``): lines are numbered from
-1, ``order.placed`` carries the shop, its region and the region terms in force, and
-``order.refunded`` carries the cumulative refunded amount including itself. Record key = order id.
+1, ``order.placed`` carries the shop, its region and the region terms in force,
+``order.delivered`` carries the order's ``delivered_at`` (never before its placement, see
+``services.orders.domain.order``) and ``order.refunded`` carries the cumulative refunded amount
+including itself. Record key = order id.
 """
 
 from __future__ import annotations
@@ -56,8 +58,10 @@ def _published(
             raise ValueError("a placement is published with the terms in force")
         return placed_event(event, shop_id=shop_id, region=region, terms=terms)
     if isinstance(event, Delivered):
+        if state.delivered_at is None:
+            raise ValueError(f"order {event.order_id} has no delivered_at after its delivery")
         return orders_v1.OrderDelivered(
-            order_id=event.order_id, shop_id=shop_id, delivered_at=event.occurred_at
+            order_id=event.order_id, shop_id=shop_id, delivered_at=state.delivered_at
         )
     if isinstance(event, Refunded):
         return orders_v1.OrderRefunded(

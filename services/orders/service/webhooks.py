@@ -76,13 +76,15 @@ async def handle_webhook(
     """Record the webhook ``admit`` accepts for shop ``shop_id``, exactly once.
 
     ``placed_at`` (the ``occurred_at`` of a placement, when the body says it is one) lets the
-    shop's plans come with the shop in one query. Raises, recording nothing: ``ShopNotFound``
-    (404), whatever ``admit`` raises, ``CurrencyMismatch``, ``InvalidOrder`` or
-    ``WebhookIdReused`` (422) and ``TransitionRejected`` (409). One connection and one
-    transaction from shop to outbox.
+    shop's plans come with the shop in one query. The receipt time is ``ports.clock()`` as the
+    request is handled (never the payload's): a fact may occur at most 5 minutes after it.
+    Raises, recording nothing: ``ShopNotFound`` (404), whatever ``admit`` raises,
+    ``CurrencyMismatch``, ``InvalidOrder`` (``OutOfBounds`` for a field out of DOMAIN.md's
+    bounds) or ``WebhookIdReused`` (422) and ``TransitionRejected`` (409). One connection and
+    one transaction from shop to outbox.
     """
     event_id = ports.new_event_id()
-    now = ports.clock()
+    now = ports.clock()  # the receipt time, also what the events are recorded at
     async with webhook_store(ports.engine, ports.outbox) as store:
         # Read before the transaction: a shop and its plans need no lock, and a request that
         # fails authentication never opens one.
@@ -92,7 +94,7 @@ async def handle_webhook(
         shop, prefetched_plans = found
         delivery = admit(shop)
         fact = delivery.fact
-        _check_fact(fact, shop)
+        _check_fact(fact, shop, received_at=now)
         async with store.transaction():
             order = await store.claim_delivery_and_lock_order(
                 shop_id=shop.shop_id,
@@ -152,8 +154,8 @@ def _terms_in_force(region: str) -> tuple[OrderTerms, dict[str, Any]]:
     return terms, terms.model_dump(mode="json")
 
 
-def _check_fact(fact: Fact, shop: Shop) -> None:
-    validate_fact(fact)
+def _check_fact(fact: Fact, shop: Shop, *, received_at: datetime) -> None:
+    validate_fact(fact, received_at=received_at)
     if isinstance(fact, Placed) and fact.currency != shop.currency:
         raise CurrencyMismatch(
             f"order currency {fact.currency} is not {shop.currency}, the currency of the "
