@@ -11,7 +11,9 @@ balance the ledger showed when the run started, and no dead letter may appear.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +79,7 @@ def drive(stack: Stack) -> None:
         for order in (big, small, pieces):
             shop.send("order.delivered", now - timedelta(days=20), {"order_id": order})
         for order in (big, small):
-            eventually(f"{order}'s release", lambda o=order: _released(client, o), 90)
+            eventually(f"{order}'s release", partial(_released, client, order), 90)
 
         # Refunded in three pieces to the full 7 before delivery: nothing left, never stuck.
         hold = eventually("the fully refunded hold", lambda: client.hold(pieces))
@@ -98,10 +100,16 @@ def drive(stack: Stack) -> None:
         for party, amount in paid.items():
             assert amount == before[party], (party, amount, before)
         for party in paid:
-            eventually(f"{party}'s payout in the ledger", lambda p=party: gbp(p)["available"] == 0)
+            eventually(f"{party}'s payout in the ledger", partial(_nothing_available, gbp, party))
         assert all(gbp(party)["available"] >= 0 for party in parties(shop, creator, agency))
         trial = client.trial_balance()
         assert trial["balanced"] is True, trial
+
+
+def _nothing_available(
+    gbp: Callable[[tuple[str, str]], dict[str, int]], party: tuple[str, str]
+) -> bool:
+    return gbp(party)["available"] == 0
 
 
 def _entries(client: SettlementClient, order_id: str) -> list[Any]:
