@@ -87,6 +87,11 @@ class OrderEvent(EventModel):
     def record_key(self) -> str:
         return self.order_id
 
+    @property
+    def order_key(self) -> tuple[str, str]:
+        """The order's identity, ``(shop_id, order_id)``: two shops may use one order id."""
+        return (self.shop_id, self.order_id)
+
 
 class EventPart(BaseModel):
     """Base of nested objects inside event data (legs, lines, terms)."""

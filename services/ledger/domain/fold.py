@@ -20,7 +20,7 @@ from services.ledger.domain.outputs import FoldOutput, Incoming, publish
 from services.ledger.domain.payout_fold import apply_payout
 from services.ledger.domain.reversal import remaining_legs, reverse_cancellation, reverse_refund
 from services.ledger.domain.split import RULE_VERSION
-from services.ledger.domain.state import LedgerState, OrderState
+from services.ledger.domain.state import LedgerState, OrderKey, OrderState
 from shared.events import ledger_v1 as ledger
 from shared.events.orders_v1 import (
     OrderCancelled,
@@ -48,10 +48,10 @@ def fold(state: LedgerState, events: Iterable[Incoming]) -> FoldOutput:
     return output
 
 
-def _order(state: LedgerState, order_id: str) -> OrderState:
-    found = state.orders.get(order_id)
+def _order(state: LedgerState, key: OrderKey) -> OrderState:
+    found = state.orders.get(key)
     if found is None:
-        raise UnknownOrderError(f"order {order_id} has not been placed")
+        raise UnknownOrderError(f"order {key[1]} of shop {key[0]} has not been placed")
     return found
 
 
@@ -63,7 +63,7 @@ def _apply(state: LedgerState, incoming: Incoming, output: FoldOutput) -> None:
     if isinstance(event, OrderPlaced):
         order = _place(state, incoming.event_id, event, output)
     elif isinstance(event, OrderDelivered):
-        order = _order(state, event.order_id).evolve(delivered_at=event.delivered_at)
+        order = _order(state, event.order_key).evolve(delivered_at=event.delivered_at)
         publish(
             output,
             incoming.event_id,
@@ -78,13 +78,13 @@ def _apply(state: LedgerState, incoming: Incoming, output: FoldOutput) -> None:
         order = _reverse(state, incoming.event_id, event, output)
     else:
         order = _release(state, incoming.event_id, event, output)
-    state.orders[order.order_id] = order
-    output.touched_orders.add(order.order_id)
+    state.orders[order.key] = order
+    output.touched_orders.add(order.key)
 
 
 def _place(state: LedgerState, event_id: str, event: OrderPlaced, output: FoldOutput) -> OrderState:
-    if event.order_id in state.orders:
-        raise DuplicateOrderError(f"order {event.order_id} was already placed")
+    if event.order_key in state.orders:
+        raise DuplicateOrderError(f"order {event.order_id} of {event.shop_id} was already placed")
     order = OrderState.from_placed(event)
     split = order.split
     postings = leg_postings(order, split.legs, "pending", sign=1)
@@ -94,6 +94,7 @@ def _place(state: LedgerState, event_id: str, event: OrderPlaced, output: FoldOu
             JournalEntry(
                 event_id=event_id,
                 order_id=event.order_id,
+                shop_id=event.shop_id,
                 kind="order_placed",
                 occurred_at=event.occurred_at,
                 rule_version=split.rule_version,
@@ -140,7 +141,7 @@ def _reverse(
     event: OrderRefunded | OrderCancelled,
     output: FoldOutput,
 ) -> OrderState:
-    order = _order(state, event.order_id)
+    order = _order(state, event.order_key)
     split = order.split
     if isinstance(event, OrderRefunded):
         after = order.refunded + event.amount
@@ -173,6 +174,7 @@ def _reverse(
         JournalEntry(
             event_id=event_id,
             order_id=event.order_id,
+            shop_id=event.shop_id,
             kind=f"order_{'clawback' if order.released else reason}",
             occurred_at=event.occurred_at,
             rule_version=reversal.rule_version,
@@ -206,7 +208,7 @@ def _reverse(
 def _release(
     state: LedgerState, event_id: str, event: SettlementReleased, output: FoldOutput
 ) -> OrderState:
-    order = _order(state, event.order_id)
+    order = _order(state, event.order_key)
     if order.released:
         return order
     released = order.evolve(released=True)
@@ -219,6 +221,7 @@ def _release(
         JournalEntry(
             event_id=event_id,
             order_id=event.order_id,
+            shop_id=event.shop_id,
             kind="order_released",
             occurred_at=event.released_at,
             rule_version=RULE_VERSION,

@@ -52,6 +52,8 @@ class JournalEntry:
     rule_version: str
     postings: tuple[Posting, ...]
     details: Mapping[str, Any]
+    shop_id: str | None = None
+    """The order's shop (an order is ``(shop_id, order_id)``); None for entries of no order."""
 
     def __post_init__(self) -> None:
         if len(self.postings) < 2 or any(p.amount == 0 for p in self.postings):

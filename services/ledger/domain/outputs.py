@@ -31,7 +31,8 @@ class Publication:
 class FoldOutput:
     entries: list[JournalEntry] = field(default_factory=list)
     publications: list[Publication] = field(default_factory=list)
-    touched_orders: set[str] = field(default_factory=set)
+    touched_orders: set[tuple[str, str]] = field(default_factory=set)
+    """``(shop_id, order_id)`` of every order the fold changed."""
     touched_payouts: set[str] = field(default_factory=set)
 
 

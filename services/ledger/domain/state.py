@@ -14,6 +14,8 @@ from shared.events.common import PartyType
 from shared.events.orders_v1 import OrderPlaced
 
 PayoutStatus = Literal["created", "paid", "failed"]
+OrderKey = tuple[str, str]
+"""An order's identity, ``(shop_id, order_id)``: order ids are unique within a shop only."""
 
 
 def split_of(placed: OrderPlaced) -> Split:
@@ -70,6 +72,10 @@ class OrderState:
         return self.placed.order_id
 
     @property
+    def key(self) -> OrderKey:
+        return self.placed.order_key
+
+    @property
     def reversed_total(self) -> int:
         """Minor units reversed so far (refunds, or everything after a cancellation)."""
         return self.split.paid_total if self.cancelled else self.refunded
@@ -94,5 +100,5 @@ class PayoutState:
 class LedgerState:
     """The orders and payouts a fold reads and updates (a working copy, owned by one fold)."""
 
-    orders: dict[str, OrderState] = field(default_factory=dict)
+    orders: dict[OrderKey, OrderState] = field(default_factory=dict)
     payouts: dict[str, PayoutState] = field(default_factory=dict)

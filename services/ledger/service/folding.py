@@ -95,8 +95,8 @@ class LedgerFolder:
                 [_publication_record(p, recorded_at) for p in output.publications],
             )
             await save_positions(conn, consumer_positions, CONSUMER_NAME, next_offsets(records))
-        for order_id in output.touched_orders:
-            self._placed.put(state.orders[order_id])
+        for key in output.touched_orders:
+            self._placed.put(state.orders[key])
         self.folded_total += len(fresh)
 
     async def skip(self, record: ConsumedRecord) -> None:
@@ -120,13 +120,13 @@ def _first_of_each(incoming: Sequence[Incoming], new_ids: set[str]) -> list[Inco
     return fresh
 
 
-def _touched(events: Sequence[Incoming]) -> tuple[set[str], set[str]]:
-    orders: set[str] = set()
+def _touched(events: Sequence[Incoming]) -> tuple[set[tuple[str, str]], set[str]]:
+    orders: set[tuple[str, str]] = set()
     payouts: set[str] = set()
     for item in events:
         event = item.event
         if isinstance(event, PayoutCreated | PayoutPaid | PayoutFailed):
             payouts.add(event.payout_id)
         else:  # a placement too: a second one for the same order must see the first
-            orders.add(event.order_id)
+            orders.add(event.order_key)
     return orders, payouts

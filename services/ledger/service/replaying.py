@@ -81,6 +81,7 @@ class ShardResult:
 
 
 _PAYOUT_EVENTS = (PayoutCreated, PayoutPaid, PayoutFailed)
+K = TypeVar("K")
 V = TypeVar("V")
 
 
@@ -102,15 +103,15 @@ def fold_shard(
             continue
         event = incoming.event
         payout_id = event.payout_id if isinstance(event, _PAYOUT_EVENTS) else None
-        order_id = None if isinstance(event, _PAYOUT_EVENTS) else event.order_id
+        order_key = None if isinstance(event, _PAYOUT_EVENTS) else event.order_key
         payout = state.payouts.get(payout_id) if payout_id is not None else None
-        order = state.orders.get(order_id) if order_id is not None else None
+        order = state.orders.get(order_key) if order_key is not None else None
         try:
             output = fold(state, [incoming])
         except Exception:
             # Undo what the failed event may have stored (the states are immutable values).
             _put(state.payouts, payout_id, payout)
-            _put(state.orders, order_id, order)
+            _put(state.orders, order_key, order)
             result.failed.append(index)
             continue
         seen.add(incoming.event_id)
@@ -132,7 +133,7 @@ def fold_shard(
     return result
 
 
-def _put(table: dict[str, V], key: str | None, value: V | None) -> None:
+def _put(table: dict[K, V], key: K | None, value: V | None) -> None:
     if key is None:
         return
     if value is None:

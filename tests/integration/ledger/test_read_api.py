@@ -83,10 +83,16 @@ async def test_a_read_token_reads_its_own_party_only(seeded: tuple[LedgerDb, Fas
         not_party = await client.get(
             "/v1/orders/o-2/entries", headers=reader(app, "creator", "creator-y")
         )
+        missing = await client.get(
+            "/v1/orders/no-such-order/entries", headers=reader(app, "creator", "creator-y")
+        )
     assert own.status_code == 200 and own.json()["balances"][0]["pending"] == 516
     assert [other.status_code, platform.status_code, trial.status_code] == [403, 403, 403]
     assert anonymous.status_code == 401
-    assert entries.status_code == 200 and not_party.status_code == 403
+    assert entries.status_code == 200
+    # An order the caller is not a party to answers exactly like one that does not exist.
+    assert not_party.status_code == missing.status_code == 404
+    assert not_party.json()["type"] == missing.json()["type"]
 
 
 async def test_bad_requests_are_problems(seeded: tuple[LedgerDb, FastAPI]) -> None:

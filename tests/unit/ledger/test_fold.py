@@ -97,7 +97,7 @@ def test_every_lifecycle_conserves_money_and_releases_at_most_once(
 ) -> None:
     state = LedgerState()
     output = fold(state, [incoming(event) for event in events])
-    order = state.orders["o-1"]
+    order = state.orders[("shop-1", "o-1")]
     totals = balances(output.entries)
     assert sum(totals.values()) == 0
     remaining = party_amounts(order, remaining_legs(order.split, order.reversed_total))
@@ -131,7 +131,7 @@ def test_a_release_moves_only_what_a_refund_left_pending() -> None:
     state = LedgerState()
     output = fold(state, [incoming(ORDER), incoming(refund(4299, 4299)), incoming(RELEASE)])
     assert [e.kind for e in output.entries] == ["order_placed", "order_refund"]
-    assert state.orders["o-1"].released
+    assert state.orders[("shop-1", "o-1")].released
 
 
 def test_an_event_for_an_unplaced_order_is_refused() -> None:

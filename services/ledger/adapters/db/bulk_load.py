@@ -79,6 +79,7 @@ def rows_of(
 
 def order_row(order: OrderState, now: datetime) -> Row:
     return (
+        order.placed.shop_id,
         order.order_id,
         order.placed.model_dump_json(),
         order.refunded,
@@ -151,6 +152,7 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
         "id",
         "event_id",
         "order_id",
+        "shop_id",
         "kind",
         "currency",
         "occurred_at",
@@ -171,6 +173,7 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "processed_events": ("consumer", "event_id"),
     "ledger_orders": (
+        "shop_id",
         "order_id",
         "placed",
         "refunded_total",
@@ -199,6 +202,7 @@ def entry_rows(
             entry_id,
             e.event_id,
             e.order_id,
+            e.shop_id,
             e.kind,
             e.currency,
             e.occurred_at,

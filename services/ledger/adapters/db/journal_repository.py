@@ -14,7 +14,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.ledger.adapters.db.bulk_load import copy_rows, entry_rows, posting_rows
@@ -22,7 +22,13 @@ from services.ledger.adapters.db.tables import ledger_orders, ledger_payouts
 from services.ledger.domain.journal import JournalEntry
 from services.ledger.domain.outputs import FoldOutput
 from services.ledger.domain.split import Split
-from services.ledger.domain.state import LedgerState, OrderState, PayoutState, split_of
+from services.ledger.domain.state import (
+    LedgerState,
+    OrderKey,
+    OrderState,
+    PayoutState,
+    split_of,
+)
 from shared.events.orders_v1 import OrderPlaced
 
 _INSERT_ACCOUNTS = text(
@@ -32,14 +38,14 @@ _INSERT_ACCOUNTS = text(
     "ON CONFLICT DO NOTHING"
 )
 _UPSERT_ORDERS = text(
-    "INSERT INTO ledger_orders (order_id, placed, refunded_total, cancelled, released, "
+    "INSERT INTO ledger_orders (shop_id, order_id, placed, refunded_total, cancelled, released, "
     "delivered_at, updated_at) "
-    "SELECT order_id, CAST(placed AS jsonb), refunded_total, cancelled, released, delivered_at, "
-    "now() FROM unnest(CAST(:order_id AS text[]), CAST(:placed AS text[]), "
-    "CAST(:refunded_total AS bigint[]), CAST(:cancelled AS boolean[]), "
+    "SELECT shop_id, order_id, CAST(placed AS jsonb), refunded_total, cancelled, released, "
+    "delivered_at, now() FROM unnest(CAST(:shop_id AS text[]), CAST(:order_id AS text[]), "
+    "CAST(:placed AS text[]), CAST(:refunded_total AS bigint[]), CAST(:cancelled AS boolean[]), "
     "CAST(:released AS boolean[]), CAST(:delivered_at AS timestamptz[])) "
-    "AS t(order_id, placed, refunded_total, cancelled, released, delivered_at) "
-    "ON CONFLICT (order_id) DO UPDATE SET refunded_total = excluded.refunded_total, "
+    "AS t(shop_id, order_id, placed, refunded_total, cancelled, released, delivered_at) "
+    "ON CONFLICT (shop_id, order_id) DO UPDATE SET refunded_total = excluded.refunded_total, "
     "cancelled = excluded.cancelled, released = excluded.released, "
     "delivered_at = excluded.delivered_at, updated_at = now()"
 )
@@ -58,7 +64,8 @@ PLACED_CACHE_ORDERS = 10_000
 
 
 class PlacedCache:
-    """Recently used orders' placement and split, by order id (both immutable once placed).
+    """Recently used orders' placement and split, by ``(shop_id, order_id)`` (both immutable
+    once placed).
 
     Saves re-parsing the stored ``order.placed`` and recomputing the split for every later event
     of an order; bounded, least recently used first out. Safe to share between batches because
@@ -67,51 +74,57 @@ class PlacedCache:
 
     def __init__(self, capacity: int = PLACED_CACHE_ORDERS) -> None:
         self._capacity = capacity
-        self._items: OrderedDict[str, tuple[OrderPlaced, Split]] = OrderedDict()
+        self._items: OrderedDict[OrderKey, tuple[OrderPlaced, Split]] = OrderedDict()
 
-    def get(self, order_id: str) -> tuple[OrderPlaced, Split] | None:
-        found = self._items.get(order_id)
+    def get(self, key: OrderKey) -> tuple[OrderPlaced, Split] | None:
+        found = self._items.get(key)
         if found is not None:
-            self._items.move_to_end(order_id)
+            self._items.move_to_end(key)
         return found
 
     def put(self, order: OrderState) -> None:
-        self._items[order.order_id] = (order.placed, order.split)
-        self._items.move_to_end(order.order_id)
+        self._items[order.key] = (order.placed, order.split)
+        self._items.move_to_end(order.key)
         while len(self._items) > self._capacity:
             self._items.popitem(last=False)
 
 
 async def load_state(
     conn: AsyncConnection,
-    order_ids: Collection[str],
+    order_keys: Collection[OrderKey],
     payout_ids: Collection[str],
     cache: PlacedCache | None = None,
 ) -> LedgerState:
-    """The orders and payouts a batch touches, locked until commit (in id order, no deadlock)."""
+    """The orders and payouts a batch touches, locked until commit (in key order, no deadlock)."""
     cache = cache if cache is not None else PlacedCache()
     state = LedgerState()
-    if order_ids:
+    if order_keys:
         t = ledger_orders
+        keys = sorted(order_keys)
         rows = (
             await conn.execute(
-                select(t.c.order_id, t.c.refunded_total, t.c.cancelled, t.c.released)
-                .add_columns(t.c.delivered_at)
-                .where(t.c.order_id.in_(sorted(order_ids)))
-                .order_by(t.c.order_id)
+                select(t.c.shop_id, t.c.order_id, t.c.refunded_total, t.c.cancelled)
+                .add_columns(t.c.released, t.c.delivered_at)
+                .where(tuple_(t.c.shop_id, t.c.order_id).in_(keys))
+                .order_by(t.c.shop_id, t.c.order_id)
                 .with_for_update()
             )
         ).all()
-        known = {row.order_id: cache.get(row.order_id) for row in rows}
-        missing = [order_id for order_id, found in known.items() if found is None]
+        known = {
+            (row.shop_id, row.order_id): cache.get((row.shop_id, row.order_id)) for row in rows
+        }
+        missing = [key for key, found in known.items() if found is None]
         if missing:
-            stored_rows = await conn.execute(select(t.c.placed).where(t.c.order_id.in_(missing)))
+            stored_rows = await conn.execute(
+                select(t.c.placed).where(tuple_(t.c.shop_id, t.c.order_id).in_(missing))
+            )
             for stored in stored_rows.scalars():
                 placed = _placed(stored)
-                known[placed.order_id] = (placed, split_of(placed))
+                known[placed.order_key] = (placed, split_of(placed))
         for row in rows:
-            placed, split = known[row.order_id] or _uncached(row.order_id)
-            state.orders[row.order_id] = OrderState(
+            key = (row.shop_id, row.order_id)
+            placed, split = known[key] or _uncached(key)
+            state.orders[key] = OrderState(
                 placed=placed,
                 split=split,
                 refunded=row.refunded_total,
@@ -140,8 +153,8 @@ async def load_state(
     return state
 
 
-def _uncached(order_id: str) -> tuple[OrderPlaced, Split]:
-    raise RuntimeError(f"placement of {order_id} vanished while loading it")
+def _uncached(key: OrderKey) -> tuple[OrderPlaced, Split]:
+    raise RuntimeError(f"placement of {key} vanished while loading it")
 
 
 def _placed(stored: Any) -> OrderPlaced:
@@ -154,11 +167,12 @@ async def write_output(
     """Accounts, entries, postings and the touched projections of one fold, in one transaction."""
     if output.entries:
         await _write_entries(conn, output.entries, recorded_at)
-    orders = [state.orders[order_id] for order_id in sorted(output.touched_orders)]
+    orders = [state.orders[key] for key in sorted(output.touched_orders)]
     if orders:
         await conn.execute(
             _UPSERT_ORDERS,
             {
+                "shop_id": [o.placed.shop_id for o in orders],
                 "order_id": [o.order_id for o in orders],
                 "placed": [o.placed.model_dump_json() for o in orders],
                 "refunded_total": [o.refunded for o in orders],

@@ -43,6 +43,13 @@ journal_entries = Table(
     Column("seq", BigInteger, nullable=False, doc="insertion order"),
     Column("event_id", Text, nullable=False, unique=True, doc="CloudEvents id it comes from"),
     Column("order_id", Text, nullable=True),
+    Column(
+        "shop_id",
+        Text,
+        nullable=True,
+        doc="the order's shop; NULL for entries of no order and for entries written before "
+        "orders were keyed by shop (their shop is that of the order's legacy ledger_orders row)",
+    ),
     Column("kind", Text, nullable=False),
     Column("currency", Text, nullable=False),
     Column("occurred_at", DateTime(timezone=True), nullable=False, doc="business time"),
@@ -73,6 +80,7 @@ postings = Table(
 ledger_orders = Table(
     "ledger_orders",
     metadata,
+    Column("shop_id", Text, primary_key=True),
     Column("order_id", Text, primary_key=True),
     Column("placed", JSONB, nullable=False, doc="order.placed data the split comes from"),
     Column("refunded_total", BigInteger, nullable=False, doc="cumulative refunds, minor units"),
@@ -80,6 +88,13 @@ ledger_orders = Table(
     Column("released", Boolean, nullable=False),
     Column("delivered_at", DateTime(timezone=True), nullable=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column(
+        "legacy",
+        Boolean,
+        nullable=False,
+        server_default="false",
+        doc="placed before orders were keyed by shop: owns the order's entries without shop_id",
+    ),
 )
 
 ledger_payouts = Table(

@@ -1,0 +1,55 @@
+"""Which shop's order an ``/orders/{order_id}``-style read means (DOMAIN.md "Orders belong to
+their shop").
+
+An order is ``(shop_id, order_id)``; read endpoints keyed by an order id take an optional
+``shop_id``. The caller sees only the orders it may read: a merchant token its own shop's, a
+creator or agency token those it is a party to, the admin all. An order the caller may not read
+answers exactly like one that does not exist (404), so ids cannot be probed; several readable
+matches without ``shop_id`` answer 409 listing only those shops.
+"""
+
+from collections.abc import Collection, Mapping
+
+from shared.auth import Principal
+from shared.http.problems import ProblemError
+
+Party = tuple[str, str]
+
+
+def readable(principal: Principal, shop_id: str, parties: Collection[Party]) -> bool:
+    """May ``principal`` read the order of ``shop_id`` whose parties are ``parties``?"""
+    if principal.is_admin:
+        return True
+    if principal.party_type == "merchant":
+        return principal.party_id == shop_id
+    return (str(principal.party_type), str(principal.party_id)) in parties
+
+
+def resolve_shop(
+    principal: Principal,
+    order_id: str,
+    candidates: Mapping[str, Collection[Party]],
+    shop_id: str | None = None,
+) -> str:
+    """The one shop whose order ``order_id`` the request means.
+
+    ``candidates`` maps each shop that has an order ``order_id`` to that order's parties. Raises
+    a 404 problem when no readable order matches (whether or not one exists) and a 409 problem
+    with ``shops`` (the readable matches, sorted) when several do and ``shop_id`` is absent.
+    """
+    shops = sorted(
+        shop
+        for shop, parties in candidates.items()
+        if (shop_id is None or shop == shop_id) and readable(principal, shop, parties)
+    )
+    if not shops:
+        raise ProblemError(404, "Not found", f"no order {order_id}")
+    if len(shops) > 1:
+        raise ProblemError(
+            409,
+            "Ambiguous order id",
+            f"order id {order_id} exists in several shops; pass shop_id",
+            type_suffix="ambiguous-order",
+            extra={"shops": shops},
+        )
+    return shops[0]
