@@ -26,6 +26,14 @@ class ApiError(RuntimeError):
         self.status = status
 
 
+class ServiceUnreachableError(RuntimeError):
+    """A service did not answer at all (down, wrong URL, timed out)."""
+
+    def __init__(self, method: str, url: str, error: httpx.HTTPError) -> None:
+        reason = str(error) or type(error).__name__
+        super().__init__(f"{method} {url}: no answer ({reason}); is the service running?")
+
+
 def _detail(response: httpx.Response) -> str:
     try:
         body = response.json()
@@ -62,8 +70,13 @@ class SettlementClient:
         ok: tuple[int, ...] = (200,),
         json: Any = None,
         params: Mapping[str, str] | None = None,
+        timeout_s: float | None = None,
     ) -> httpx.Response:
-        response = self._http.request(method, url, json=json, params=params)
+        timeout = self._http.timeout if timeout_s is None else httpx.Timeout(timeout_s)
+        try:
+            response = self._http.request(method, url, json=json, params=params, timeout=timeout)
+        except httpx.HTTPError as error:
+            raise ServiceUnreachableError(method, url, error) from None
         if response.status_code not in ok:
             raise ApiError(method, url, response.status_code, _detail(response))
         return response
@@ -91,8 +104,11 @@ class SettlementClient:
     def list_plans(self, shop_id: str) -> Json:
         return self._json("GET", f"{self.endpoints.orders}/v1/shops/{shop_id}/plans")
 
-    def order(self, order_id: str) -> Json:
-        return self._json("GET", f"{self.endpoints.orders}/v1/orders/{order_id}")
+    def order(self, order_id: str, shop_id: str | None = None) -> Json:
+        """The order ``(shop_id, order_id)``; without ``shop_id`` the service answers 409 (an
+        ``ApiError``) when several shops use the order id."""
+        url = f"{self.endpoints.orders}/v1/orders/{order_id}"
+        return self._json("GET", url, params={"shop_id": shop_id} if shop_id else None)
 
     def issue_token(self, party_type: str, party_id: str) -> Json:
         body = {"party_type": party_type, "party_id": party_id}
@@ -148,3 +164,9 @@ class SettlementClient:
     def payouts(self, party_type: str | None = None, party_id: str | None = None) -> Json:
         params = {k: v for k, v in (("party_type", party_type), ("party_id", party_id)) if v}
         return self._json("GET", f"{self.endpoints.payouts}/v1/payouts", params=params)
+
+    def reconciliation(self) -> Json:
+        """Differences between the payouts service, the ledger and the payout provider; reading
+        every party's balances may take a while on a large ledger, hence the longer timeout."""
+        url = f"{self.endpoints.payouts}/v1/reconciliation"
+        return self._json("GET", url, timeout_s=max(self._http.timeout.read or 0, 120.0))

@@ -15,10 +15,11 @@ from typing import Annotated, Any, Literal
 
 import typer
 
-from settlement_cli.client import ApiError, SettlementClient
+from settlement_cli.client import ApiError, ServiceUnreachableError, SettlementClient
 from settlement_cli.config import ConfigError, endpoints
 from settlement_cli.demo.main import run_demo
 from settlement_cli.ledger_commands import LedgerCommandError, replay_and_compare, run_ledger
+from settlement_cli.reconcile import format_reconciliation, has_differences
 from shared.service.clock import utc_now
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False, rich_markup_mode=None)
@@ -42,7 +43,7 @@ def _client() -> Iterator[SettlementClient]:
     try:
         with SettlementClient(endpoints()) as client:
             yield client
-    except (ApiError, ConfigError, LedgerCommandError) as error:
+    except (ApiError, ServiceUnreachableError, ConfigError, LedgerCommandError) as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from None
 
@@ -90,10 +91,16 @@ def list_plans(shop_id: str) -> None:
 
 
 @orders.command("show")
-def show_order(order_id: str) -> None:
+def show_order(
+    order_id: str,
+    shop: Annotated[
+        str | None, typer.Option("--shop", help="the order's shop, when several use the id")
+    ] = None,
+) -> None:
     """The order as the orders service knows it: lines with their stamped plan and rate,
-    refunds, delivery and cancellation."""
-    _call(lambda c: c.order(order_id))
+    refunds, delivery and cancellation. An order is (shop, order id); without --shop, an id
+    used by several shops is an error listing them."""
+    _call(lambda c: c.order(order_id, shop))
 
 
 @orders.command("entries")
@@ -161,6 +168,23 @@ def list_payouts(
 ) -> None:
     """Payouts, newest first (at most 500), optionally of one party."""
     _call(lambda c: c.payouts(party_type, party_id))
+
+
+@app.command("reconcile")
+def reconcile(
+    as_json: Annotated[bool, typer.Option("--json", help="the service's JSON answer")] = False,
+) -> None:
+    """Compare the payouts service with the ledger (each party's pending and available per
+    currency) and with the payout provider (each recent payout's status). Prints the
+    differences with both figures; exit code 1 on any difference (or error), 0 when all agree."""
+    with _client() as client:
+        body = client.reconciliation()
+    if as_json:
+        _show(body)
+    else:
+        typer.echo(format_reconciliation(body))
+    if has_differences(body):
+        raise typer.Exit(1)
 
 
 @ledger.command("replay")

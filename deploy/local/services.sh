@@ -17,6 +17,8 @@ start() {
   ADMIN_TOKEN=$(local_secret ADMIN_TOKEN admin-token)
   TOKEN_SIGNING_KEY=$(local_secret TOKEN_SIGNING_KEY token-signing-key)
   export ORDERS_PORT LEDGER_PORT PAYOUTS_PORT
+  # Reconciliation in the payouts service reads the ledger's balances over its API.
+  export PAYOUTS_LEDGER_URL="${PAYOUTS_LEDGER_URL:-http://127.0.0.1:$LEDGER_PORT}"
   "$PY" -m shared.bootstrap_topics
   for svc in "${SERVICES[@]}"; do
     if running "$svc"; then log "$svc already running"; continue; fi

@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import functools
+from datetime import timedelta
 
 from fastapi import FastAPI
 
+from services.payouts.adapters.db.reconciliation_view import DatabaseView
 from services.payouts.adapters.db.tables import outbox
 from services.payouts.adapters.kafka.ledger_consumer import consume_ledger
+from services.payouts.adapters.ledger_client import LedgerHttpClient
 from services.payouts.adapters.simulated_bank import SimulatedBank
+from services.payouts.api.reconciliation import reconciliation_router
 from services.payouts.api.routes import payouts_router
 from services.payouts.service.metrics import PayoutsMetrics
 from services.payouts.service.payout_runs import PayoutRunner
-from services.payouts.service.ports import PayoutProvider
-from services.payouts.service.workers import daily_payout_schedule, hold_gauges, release_scheduler
+from services.payouts.service.ports import LedgerBalances, PayoutProvider, PayoutStatusLookup
+from services.payouts.service.reconciliation import Reconciler
+from services.payouts.service.workers import (
+    daily_payout_schedule,
+    hold_gauges,
+    periodic_reconciliation,
+    release_scheduler,
+)
 from services.payouts.settings import PayoutsSettings
 from shared.kafka.consumer_metrics import ConsumerMetrics
 from shared.service.clock import utc_now
@@ -21,18 +31,37 @@ from shared.service.runtime import ServiceRuntime, build_app
 from shared.settings import ServiceSettings
 
 
-def create_app(settings: ServiceSettings, provider: PayoutProvider | None = None) -> FastAPI:
-    """The service; `provider` defaults to the simulated bank configured by the settings."""
+def create_app(
+    settings: ServiceSettings,
+    provider: PayoutProvider | None = None,
+    ledger: LedgerBalances | None = None,
+) -> FastAPI:
+    """The service; `provider` defaults to the simulated bank configured by the settings (its
+    books in this service's database), `ledger` to the ledger's HTTP API at
+    `settings.ledger_base_url`. A provider that cannot be asked about payouts
+    (`PayoutStatusLookup`) leaves payouts out of reconciliation."""
     if not isinstance(settings, PayoutsSettings):
         raise TypeError("the payouts service needs PayoutsSettings")
     runtime = ServiceRuntime.from_settings(settings)
     runtime.add_outbox_relay(outbox)
     metrics = PayoutsMetrics(runtime.registry)
+    bank = provider or SimulatedBank(
+        settings.bank_failure_rate, settings.bank_seed, engine=runtime.engine
+    )
     runner = PayoutRunner(
         engine=runtime.engine,
         outbox=outbox,
         topic=settings.topic_payouts,
-        provider=provider or SimulatedBank(settings.bank_failure_rate, settings.bank_seed),
+        provider=bank,
+        metrics=metrics,
+    )
+    reconciler = Reconciler(
+        view=DatabaseView(runtime.engine),
+        ledger=ledger
+        or LedgerHttpClient(settings.ledger_base_url, settings.admin_token.get_secret_value()),
+        provider=bank if isinstance(bank, PayoutStatusLookup) else None,
+        payout_window=timedelta(days=settings.reconciliation_payout_days),
+        confirm_after_s=settings.reconciliation_confirm_s,
         metrics=metrics,
     )
     runtime.workers.append(
@@ -62,6 +91,13 @@ def create_app(settings: ServiceSettings, provider: PayoutProvider | None = None
             hold_gauges, engine=runtime.engine, metrics=metrics, every_s=settings.metrics_refresh_s
         )
     )
+    runtime.workers.append(
+        functools.partial(
+            periodic_reconciliation,
+            reconciler=reconciler,
+            every_s=settings.reconciliation_interval_s,
+        )
+    )
     if settings.payout_schedule_enabled:
         runtime.workers.append(
             functools.partial(
@@ -76,7 +112,8 @@ def create_app(settings: ServiceSettings, provider: PayoutProvider | None = None
         runtime,
         title="payouts",
         description="Holds, release when after-sales windows close, clawbacks and payout runs.",
-        routers=[payouts_router()],
+        routers=[payouts_router(), reconciliation_router()],
     )
     app.state.payout_runner = runner
+    app.state.reconciler = reconciler
     return app

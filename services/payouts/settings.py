@@ -32,3 +32,24 @@ class PayoutsSettings(ServiceSettings):
     """Share of payouts the simulated bank declines (local and test environments)."""
     bank_seed: int = Field(0, validation_alias="PAYOUTS_BANK_SEED")
     metrics_refresh_s: float = Field(2.0, gt=0, le=600, validation_alias="PAYOUTS_METRICS_S")
+    ledger_url: str | None = Field(
+        None, pattern=r"^https?://[^\s/]+", validation_alias="PAYOUTS_LEDGER_URL"
+    )
+    """Base URL of the ledger's API, read by reconciliation; default from `LEDGER_PORT`."""
+    ledger_port: int = Field(8002, ge=1, le=65535, validation_alias="LEDGER_PORT")
+    reconciliation_interval_s: float = Field(
+        60.0, gt=0, le=86_400, validation_alias="PAYOUTS_RECONCILIATION_INTERVAL_S"
+    )
+    """Pause between the worker's reconciliations (the first one comes after one pause)."""
+    reconciliation_confirm_s: float = Field(
+        2.0, ge=0, le=60, validation_alias="PAYOUTS_RECONCILIATION_CONFIRM_S"
+    )
+    """Wait before a second look confirms differences (0: one look, in-flight events included)."""
+    reconciliation_payout_days: int = Field(
+        30, ge=1, le=3_650, validation_alias="PAYOUTS_RECONCILIATION_PAYOUT_DAYS"
+    )
+    """Payouts created in this many days are compared with the provider's records."""
+
+    @property
+    def ledger_base_url(self) -> str:
+        return (self.ledger_url or f"http://127.0.0.1:{self.ledger_port}").rstrip("/")

@@ -8,9 +8,9 @@ import asyncio
 import os
 import socket
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from settlement_cli.config import Endpoints
@@ -30,6 +30,7 @@ class Stack:
     logs: dict[str, Path]
     pids: dict[str, int]
     cli_env: dict[str, str]  # what the `settlement` CLI needs to reach this stack
+    database_urls: dict[str, str] = field(default_factory=dict)  # each service's own database
 
     def log_tails(self) -> str:
         return "\n".join(
@@ -62,7 +63,10 @@ async def _stop(process: asyncio.subprocess.Process) -> None:
 
 
 @asynccontextmanager
-async def running_stack(log_dir: Path) -> AsyncIterator[Stack]:
+async def running_stack(
+    log_dir: Path, env: Mapping[str, str] | None = None
+) -> AsyncIterator[Stack]:
+    """`env` adds to (or overrides) what every service process gets."""
     topics = {name: unique_name(f"{name}_v1") for name in SERVICES}
     await ensure_topics(KAFKA_BOOTSTRAP, list(topics.values()))
     ports = {name: free_port() for name in SERVICES}
@@ -80,7 +84,9 @@ async def running_stack(log_dir: Path) -> AsyncIterator[Stack]:
         "PAYOUTS_LEDGER_CONSUMER_GROUP": payouts_group,
         "PAYOUTS_RELEASE_TICK_S": "0.2",
         "PAYOUTS_SCHEDULE_ENABLED": "false",
+        "PAYOUTS_LEDGER_URL": f"http://127.0.0.1:{ports['ledger']}",  # this stack's ledger
         **{f"{name.upper()}_PORT": str(port) for name, port in ports.items()},
+        **(env or {}),
     }
     logs = {name: log_dir / f"{name}.log" for name in SERVICES}
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
@@ -108,6 +114,7 @@ async def running_stack(log_dir: Path) -> AsyncIterator[Stack]:
                     "LEDGER_DATABASE_URL": database_urls["ledger"],
                     "LOG_LEVEL": "WARNING",
                 },
+                database_urls=database_urls,
             )
         finally:
             await asyncio.gather(*(_stop(p) for p in processes))

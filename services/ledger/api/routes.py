@@ -1,14 +1,19 @@
-"""The ledger's read API: balances, an order's entries, the trial balance, statements.
+"""The ledger's read API: balances (one party's, or every party's page by page), an order's
+entries, the trial balance, statements.
 
-Admin token, or a read token of the party asked about; platform and tax are admin-only.
+Admin token, or a read token of the party asked about; platform and tax, and the list of every
+party's balances, are admin-only.
 Errors are problem+json: an unknown party type or a bad instant is 422, an order without
 entries 404.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import csv
 import io
+import json
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -17,10 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.ledger.adapters.db import read_repository as reads
 from services.ledger.api.schemas import (
+    BalancesListPublic,
     BalancesPublic,
     CurrencyTotalPublic,
     EntryPublic,
     OrderEntriesPublic,
+    PartyBalancesPublic,
     PostingPublic,
     StatementPublic,
     TrialBalancePublic,
@@ -29,6 +36,7 @@ from services.ledger.api.statements import build_statement, by_currency
 from shared.events import rfc3339
 from shared.events.common import PARTY_TYPES
 from shared.http.auth import AdminDep, PrincipalDep, require_read_access
+from shared.http.order_scope import resolve_shop
 from shared.http.problems import ProblemError
 
 
@@ -59,8 +67,54 @@ def _instant(name: str, value: str | None) -> datetime | None:
         ) from None
 
 
+def _cursor(party_type: str, party_id: str) -> str:
+    raw = json.dumps([party_type, party_id], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def _after(cursor: str | None) -> tuple[str, str] | None:
+    if cursor is None:
+        return None
+    try:
+        after = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, binascii.Error, RecursionError):
+        after = None
+    match after:
+        case [str(party_type), str(party_id)]:
+            return party_type, party_id
+    raise ProblemError(
+        422, "Invalid cursor", "cursor is not one this API returned", type_suffix="invalid-cursor"
+    )
+
+
 def ledger_router() -> APIRouter:
     router = APIRouter(tags=["ledger"])
+
+    @router.get("/v1/balances")
+    async def all_balances(
+        _: AdminDep,
+        request: Request,
+        cursor: Annotated[str | None, Query(max_length=2048)] = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> BalancesListPublic:
+        """Every party's current pending, available and paid_out per currency (admin): parties
+        in (party_type, party_id) order, ``limit`` per page; follow ``next_cursor`` until null.
+        Pages are read one at a time, so a page reflects the journal when it was read."""
+        async with _engine(request).connect() as conn:
+            page = await reads.balances_page(conn, _after(cursor), limit)
+        return BalancesListPublic(
+            items=[
+                PartyBalancesPublic(
+                    party_type=party.party_type,
+                    party_id=party.party_id,
+                    balances=by_currency(party.balances),
+                )
+                for party in page
+            ],
+            next_cursor=_cursor(page[-1].party_type, page[-1].party_id)
+            if len(page) == limit
+            else None,
+        )
 
     @router.get("/v1/balances/{party_type}/{party_id}")
     async def balances(
@@ -81,18 +135,26 @@ def ledger_router() -> APIRouter:
 
     @router.get("/v1/orders/{order_id}/entries")
     async def order_entries(
-        order_id: str, principal: PrincipalDep, request: Request
+        order_id: str,
+        principal: PrincipalDep,
+        request: Request,
+        shop_id: Annotated[str | None, Query(description="the order's shop")] = None,
     ) -> OrderEntriesPublic:
-        """Every entry of the order with its postings; a reader must be one of its parties."""
+        """Every entry of the shop's order with its postings. An order is (shop_id, order_id):
+        a merchant token reads its own shop's, a creator or agency token only orders it is a
+        party to (any other answers 404, like a missing one); several matches without
+        ``shop_id`` answer 409 listing the shops."""
         async with _engine(request).connect() as conn:
-            found = await reads.order_entries(conn, order_id)
-        if not found:
-            raise ProblemError(404, "Not found", f"the ledger has no entries for {order_id}")
-        parties = {tuple(line.account.split("/")[:2]) for _, lines in found for line in lines}
-        if not principal.is_admin and (principal.party_type, principal.party_id) not in parties:
-            require_read_access(principal, "order", order_id)  # not a party: always 403
+            every_shop = await reads.order_entries(conn, order_id)
+        parties: dict[str, set[tuple[str, str]]] = {}
+        for entry, lines in every_shop:
+            found_parties = parties.setdefault(entry.shop_id, set())
+            found_parties.update(_party_of(line.account) for line in lines)
+        shop = resolve_shop(principal, order_id, parties, shop_id)
+        found = [(entry, lines) for entry, lines in every_shop if entry.shop_id == shop]
         return OrderEntriesPublic(
             order_id=order_id,
+            shop_id=shop,
             entries=[
                 EntryPublic(
                     id=str(entry.id),
@@ -170,3 +232,9 @@ def _csv(body: StatementPublic) -> str:
         row = line.model_dump(mode="json")
         writer.writerow(["" if row[c] is None else row[c] for c in columns])
     return out.getvalue()
+
+
+def _party_of(account: str) -> tuple[str, str]:
+    """``merchant/s-1/GBP/pending`` -> ``("merchant", "s-1")``."""
+    party_type, party_id, *_ = account.split("/")
+    return (party_type, party_id)

@@ -22,6 +22,17 @@ class BalancesPublic(BaseModel):
     balances: list[CurrencyBalancePublic]
 
 
+class PartyBalancesPublic(BaseModel):
+    party_type: str
+    party_id: str
+    balances: list[CurrencyBalancePublic]
+
+
+class BalancesListPublic(BaseModel):
+    items: list[PartyBalancesPublic]
+    next_cursor: str | None = Field(description="pass as `cursor` for the next page; null: last")
+
+
 class PostingPublic(BaseModel):
     account: str
     amount: int = Field(description="signed integer minor units")
@@ -43,6 +54,7 @@ class EntryPublic(BaseModel):
 
 class OrderEntriesPublic(BaseModel):
     order_id: str
+    shop_id: str
     entries: list[EntryPublic]
 
 

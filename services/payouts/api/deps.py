@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.payouts.service.payout_runs import PayoutRunner
+from services.payouts.service.reconciliation import Reconciler
 
 
 def _engine(request: Request) -> AsyncEngine:
@@ -20,5 +21,11 @@ def _runner(request: Request) -> PayoutRunner:
     return runner
 
 
+def _reconciler(request: Request) -> Reconciler:
+    reconciler: Reconciler = request.app.state.reconciler
+    return reconciler
+
+
 EngineDep = Annotated[AsyncEngine, Depends(_engine)]
 PayoutRunnerDep = Annotated[PayoutRunner, Depends(_runner)]
+ReconcilerDep = Annotated[Reconciler, Depends(_reconciler)]

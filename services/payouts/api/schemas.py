@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from services.payouts.adapters.db.payouts_repository import PayoutRow
 from services.payouts.domain.holds import Hold, HoldStatus, PartyAmount
+from services.payouts.domain.reconciliation import (
+    BalanceDifference,
+    Figure,
+    Figures,
+    PayoutDifference,
+    ProviderStatus,
+)
+from services.payouts.service.reconciliation import Reconciliation
 
 
 class PartyAmountPublic(BaseModel):
@@ -82,3 +90,77 @@ class PayoutRunPublic(BaseModel):
 
 class PayoutListPublic(BaseModel):
     payouts: list[PayoutPublic]
+
+
+class FiguresPublic(BaseModel):
+    pending: int = Field(description="integer minor units")
+    available: int | None = Field(
+        description="integer minor units; null where that side keeps no available balance "
+        "(this service for platform and tax)"
+    )
+
+    @classmethod
+    def of(cls, figures: Figures) -> FiguresPublic:
+        return cls(pending=figures.pending, available=figures.available)
+
+
+class BalanceDifferencePublic(BaseModel):
+    party_type: str
+    party_id: str
+    currency: str
+    differs: list[Figure]
+    payouts: FiguresPublic = Field(description="this service's view")
+    ledger: FiguresPublic = Field(description="the ledger's balances")
+
+    @classmethod
+    def of(cls, difference: BalanceDifference) -> BalanceDifferencePublic:
+        account = difference.account
+        return cls(
+            party_type=account.party_type,
+            party_id=account.party_id,
+            currency=account.currency,
+            differs=list(difference.fields),
+            payouts=FiguresPublic.of(difference.payouts),
+            ledger=FiguresPublic.of(difference.ledger),
+        )
+
+
+class PayoutDifferencePublic(BaseModel):
+    payout_id: str
+    party_type: str
+    party_id: str
+    currency: str
+    amount: int = Field(description="integer minor units")
+    status: str = Field(description="ours: created (not settled yet), paid or failed")
+    provider_status: ProviderStatus = Field(description="unknown: the provider never received it")
+
+    @classmethod
+    def of(cls, difference: PayoutDifference) -> PayoutDifferencePublic:
+        payout = difference.payout
+        return cls(
+            payout_id=payout.payout_id,
+            party_type=payout.party_type,
+            party_id=payout.party_id,
+            currency=payout.currency,
+            amount=payout.amount,
+            status=payout.status,
+            provider_status=difference.provider_status,
+        )
+
+
+class ReconciliationPublic(BaseModel):
+    checked_at: datetime
+    agrees: bool = Field(description="true when both lists are empty")
+    balances: list[BalanceDifferencePublic]
+    payouts_checked: bool = Field(description="false when the provider cannot be asked")
+    payouts: list[PayoutDifferencePublic]
+
+    @classmethod
+    def of(cls, found: Reconciliation) -> ReconciliationPublic:
+        return cls(
+            checked_at=found.checked_at,
+            agrees=found.agrees,
+            balances=[BalanceDifferencePublic.of(d) for d in found.balances],
+            payouts_checked=found.payouts_checked,
+            payouts=[PayoutDifferencePublic.of(d) for d in found.payouts],
+        )

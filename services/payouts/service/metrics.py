@@ -34,6 +34,22 @@ class PayoutsMetrics:
         self.payouts = Counter(
             "payouts", "Payouts by outcome (created, paid, failed).", ["outcome"], registry=registry
         )
+        self.reconciliation_differences = Gauge(
+            "settlement_reconciliation_differences",
+            "Differences the last reconciliation found: kind=balance (a party and currency whose "
+            "pending or available differs from the ledger's), kind=payout (a payout whose "
+            "provider status differs from ours).",
+            ["kind"],
+            registry=registry,
+        )
+        self.reconciliation_runs = Counter(
+            "settlement_reconciliation_runs",
+            "Reconciliations by outcome: ok (compared), error (a side could not be read).",
+            ["outcome"],
+            registry=registry,
+        )
+        for outcome in ("ok", "error"):
+            self.reconciliation_runs.labels(outcome=outcome)
 
     def record_releases(self, released: Iterable[Hold]) -> None:
         for hold in released:
@@ -43,3 +59,11 @@ class PayoutsMetrics:
     def set_hold_counts(self, counts: dict[str, int]) -> None:
         for status in HOLD_STATUSES:
             self.holds.labels(status=status).set(counts.get(status, 0))
+
+    def record_reconciliation(self, balance_differences: int, payout_differences: int) -> None:
+        self.reconciliation_differences.labels(kind="balance").set(balance_differences)
+        self.reconciliation_differences.labels(kind="payout").set(payout_differences)
+        self.reconciliation_runs.labels(outcome="ok").inc()
+
+    def record_reconciliation_failure(self) -> None:
+        self.reconciliation_runs.labels(outcome="error").inc()

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from datetime import datetime, timedelta
+from typing import Protocol, runtime_checkable
+
+from services.payouts.domain.reconciliation import (
+    Figures,
+    PartyCurrency,
+    PayoutState,
+    ProviderStatus,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,4 +45,46 @@ class ProviderOutcome:
 class PayoutProvider(Protocol):
     async def pay(self, instruction: PayoutInstruction) -> ProviderOutcome:
         """Move the money; an exception is treated as a failure with its message as reason."""
+        ...
+
+
+@runtime_checkable
+class PayoutStatusLookup(Protocol):
+    async def statuses(self, payout_ids: Sequence[str]) -> dict[str, ProviderStatus]:
+        """The provider's status of each of these payouts it has heard of; a payout it never
+        received is absent. Any exception is a failure to ask (ProviderUnavailableError)."""
+        ...
+
+
+class ProviderUnavailableError(Exception):
+    """The payout provider could not be asked about payouts."""
+
+
+class LedgerUnavailableError(Exception):
+    """The ledger's balances could not be read (down, refused the token, answered nonsense)."""
+
+
+class LedgerBalances(Protocol):
+    async def all_balances(self) -> dict[PartyCurrency, Figures]:
+        """Every party's pending and available balance per currency as the ledger reports them
+        (minor units; the ledger's system accounts left out). Raises LedgerUnavailableError."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class OwnView:
+    """This service's side of a reconciliation, read in one snapshot at `checked_at`."""
+
+    checked_at: datetime
+    pending: Mapping[PartyCurrency, int]
+    """Minor units held per party in holds the ledger has not released yet."""
+    available: Mapping[PartyCurrency, int]
+    """Payees' available balances, minor units (may be negative)."""
+    payouts: Sequence[PayoutState]
+    """Payouts created within the window asked for."""
+
+
+class PayoutsView(Protocol):
+    async def read(self, payout_window: timedelta) -> OwnView:
+        """This service's pending, available and recent payouts, consistent with each other."""
         ...

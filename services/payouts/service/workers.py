@@ -1,5 +1,6 @@
-"""Background workers of the payouts service: the release scheduler, the daily payout run and the
-hold gauges. Each runs until its `stop` event is set and survives database outages."""
+"""Background workers of the payouts service: the release scheduler, the daily payout run, the
+hold gauges and the periodic reconciliation. Each runs until its `stop` event is set and
+survives database (and ledger) outages."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.payouts.adapters.db.holds_repository import count_by_status, due_backlog
 from services.payouts.service.metrics import PayoutsMetrics
 from services.payouts.service.payout_runs import PayoutRunner
+from services.payouts.service.reconciliation import Reconciler
 from services.payouts.service.release import release_due_holds
 from shared.logging import get_logger
 
@@ -86,4 +88,37 @@ async def hold_gauges(
             metrics.oldest_due_age.set(oldest_age)
         except Exception as error:  # the database may be down; /readyz says so
             log.warning("hold_gauges_unavailable", error=str(error))
+        await pause(stop, every_s)
+
+
+async def periodic_reconciliation(
+    stop: asyncio.Event, *, reconciler: Reconciler, every_s: float
+) -> None:
+    """Reconcile every `every_s` (the first one after `every_s`, so a starting service has caught
+    up first); the reconciler updates the gauges, this logs what it found. A reconciliation
+    under way when `stop` is set is abandoned, so a slow ledger never holds up a shutdown."""
+    await pause(stop, every_s)
+    while not stop.is_set():
+        running = asyncio.ensure_future(reconciler.reconcile())
+        stopping = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if not running.done():
+            running.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await running
+            return
+        if running.exception() is not None:  # the ledger or the database may be down
+            log.warning("reconciliation_failed", error=str(running.exception()))
+        elif not (found := running.result()).agrees:
+            log.warning(
+                "reconciliation_differences",
+                balances=len(found.balances),
+                payouts=len(found.payouts),
+                first_balances=[
+                    f"{d.account.party_type}/{d.account.party_id}/{d.account.currency}"
+                    for d in found.balances[:5]
+                ],
+                first_payouts=[d.payout.payout_id for d in found.payouts[:5]],
+            )
         await pause(stop, every_s)

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.ledger.adapters.db.tables import accounts, journal_entries, postings
+from services.ledger.adapters.db.tables import accounts, journal_entries, ledger_orders, postings
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +48,66 @@ async def party_balances(
     return [SubBalance(row[0], row[1], int(row[2])) for row in rows]
 
 
+@dataclass(frozen=True, slots=True)
+class PartyBalances:
+    party_type: str
+    party_id: str
+    balances: list[SubBalance]
+
+
+async def balances_page(
+    conn: AsyncConnection, after: tuple[str, str] | None, limit: int
+) -> list[PartyBalances]:
+    """Current balances of up to ``limit`` parties (system accounts left out), in (party_type,
+    party_id) code-point order, starting after the party ``after``.
+
+    Cost: one pass over ``accounts`` to pick the page (it has no index by party) plus the
+    page's postings through ``postings_by_account``.
+    """
+    party_type, party_id = accounts.c.party_type.collate("C"), accounts.c.party_id.collate("C")
+    page = (
+        select(accounts.c.party_type, accounts.c.party_id)
+        .where(accounts.c.party_type != "system")
+        .group_by(accounts.c.party_type, accounts.c.party_id)
+        .order_by(party_type, party_id)
+        .limit(limit)
+    )
+    if after is not None:
+        page = page.where(
+            tuple_(party_type, party_id) > tuple_(literal(after[0]), literal(after[1]))
+        )
+    parties = page.cte("page")
+    query = (
+        select(
+            accounts.c.party_type,
+            accounts.c.party_id,
+            accounts.c.currency,
+            accounts.c.sub_account,
+            func.sum(postings.c.amount),
+        )
+        .select_from(
+            parties.join(
+                accounts,
+                and_(
+                    accounts.c.party_type == parties.c.party_type,
+                    accounts.c.party_id == parties.c.party_id,
+                ),
+            ).join(postings, postings.c.account == accounts.c.code)
+        )
+        .group_by(
+            accounts.c.party_type, accounts.c.party_id, accounts.c.currency, accounts.c.sub_account
+        )
+    )
+    found: dict[tuple[str, str], list[SubBalance]] = {}
+    for row in await conn.execute(query):
+        found.setdefault((row[0], row[1]), []).append(SubBalance(row[2], row[3], int(row[4])))
+    # Python orders str by code point, as the "C" collation orders UTF-8 text.
+    return [
+        PartyBalances(party[0], party[1], sorted(subs, key=lambda b: (b.currency, b.sub_account)))
+        for party, subs in sorted(found.items())
+    ]
+
+
 async def trial_balance(conn: AsyncConnection) -> list[tuple[str, int, int]]:
     """(currency, sum of every posting, number of postings) per currency; the sum is always 0."""
     rows = await conn.execute(
@@ -80,11 +140,23 @@ _ENTRY_COLUMNS = (
 )
 
 
+def _entry_shop() -> Any:
+    """An entry's shop: its own ``shop_id``, or for an entry written before orders were keyed
+    by shop, the shop of its order's legacy row (order ids were unique across shops then)."""
+    legacy = (
+        select(ledger_orders.c.shop_id)
+        .where(ledger_orders.c.order_id == journal_entries.c.order_id, ledger_orders.c.legacy)
+        .scalar_subquery()
+    )
+    return func.coalesce(journal_entries.c.shop_id, legacy).label("shop_id")
+
+
 async def order_entries(conn: AsyncConnection, order_id: str) -> list[tuple[Any, list[Any]]]:
-    """The order's entries in posting order, each with its postings in line order."""
+    """The entries of every shop's order ``order_id`` in posting order, each with its postings
+    in line order; each entry row carries its order's ``shop_id``."""
     entries = (
         await conn.execute(
-            select(*_ENTRY_COLUMNS)
+            select(*_ENTRY_COLUMNS, _entry_shop())
             .where(journal_entries.c.order_id == order_id)
             .order_by(journal_entries.c.seq)
         )

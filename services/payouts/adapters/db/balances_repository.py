@@ -73,3 +73,10 @@ async def get_balances(conn: AsyncConnection, party_type: str, party_id: str) ->
         PayeeBalance(Payee(r.party_type, r.party_id, r.currency), int(r.available), r.min_payout)
         for r in rows
     ]
+
+
+async def all_available(conn: AsyncConnection) -> dict[Payee, int]:
+    """Every payee's available balance (minor units, may be negative)."""
+    t = payee_balances
+    rows = await conn.execute(select(t.c.party_type, t.c.party_id, t.c.currency, t.c.available))
+    return {Payee(r.party_type, r.party_id, r.currency): int(r.available) for r in rows}

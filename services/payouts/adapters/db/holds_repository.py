@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Row, bindparam, func, insert, select, update
+from sqlalchemy import (
+    BigInteger,
+    Row,
+    Text,
+    bindparam,
+    column,
+    func,
+    insert,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.payouts.adapters.db.tables import holds
@@ -40,9 +51,9 @@ def _values(hold: Hold) -> dict[str, Any]:
 _VALUE_COLUMNS = tuple(
     column.name
     for column in holds.columns
-    if column.name not in ("order_id", "created_at", "updated_at")
+    if column.name not in ("order_id", "created_at", "updated_at", "ledger_released_at")
 )
-"""The columns ``_values`` fills."""
+"""The columns ``_values`` fills (``ledger_released_at`` is set by ``mark_released_by_ledger``)."""
 
 
 def _hold(row: Row[Any]) -> Hold:
@@ -164,3 +175,37 @@ async def due_backlog(conn: AsyncConnection) -> tuple[int, float]:
         )
     ).one()
     return int(row[0]), float(row[1])
+
+
+async def mark_released_by_ledger(conn: AsyncConnection, orders: set[tuple[str, str]]) -> None:
+    """Record that the ledger released these (shop_id, order_id) orders (folded
+    `ledger.order_released`), so nothing of theirs is pending at the ledger any more; the first
+    time is kept."""
+    if orders:
+        await conn.execute(
+            update(holds)
+            .where(
+                tuple_(holds.c.shop_id, holds.c.order_id).in_(sorted(orders)),
+                holds.c.ledger_released_at.is_(None),
+            )
+            .values(ledger_released_at=func.now())
+        )
+
+
+async def pending_by_party(conn: AsyncConnection) -> list[tuple[str, str, str, int]]:
+    """(party_type, party_id, currency, pending minor units) summed over the holds the ledger has
+    not released yet: what this service believes the ledger holds pending for each party."""
+    leg = (
+        func.jsonb_to_recordset(holds.c.amounts)
+        .table_valued(
+            column("party_type", Text), column("party_id", Text), column("amount", BigInteger)
+        )
+        .render_derived(name="leg", with_types=True)
+    )
+    query = (
+        select(leg.c.party_type, leg.c.party_id, holds.c.currency, func.sum(leg.c.amount))
+        .select_from(holds, leg)
+        .where(holds.c.ledger_released_at.is_(None))
+        .group_by(leg.c.party_type, leg.c.party_id, holds.c.currency)
+    )
+    return [(row[0], row[1], row[2], int(row[3])) for row in await conn.execute(query)]

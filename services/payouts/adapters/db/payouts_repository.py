@@ -144,3 +144,13 @@ async def list_payouts(
     if party_id is not None:
         query = query.where(payouts.c.party_id == party_id)
     return [_payout(row) for row in await conn.execute(query)]
+
+
+async def payouts_created_since(conn: AsyncConnection, since: datetime) -> list[PayoutRow]:
+    """Every payout created at or after `since`, oldest first."""
+    query = (
+        select(payouts)
+        .where(payouts.c.created_at >= since)
+        .order_by(payouts.c.created_at, payouts.c.payout_id)
+    )
+    return [_payout(row) for row in await conn.execute(query)]

@@ -49,12 +49,22 @@ holds = Table(
     Column("delivered_at", DateTime(timezone=True)),
     Column("release_at", DateTime(timezone=True), doc="when the hold becomes due (UTC)"),
     Column("released_at", DateTime(timezone=True)),
+    Column(
+        "ledger_released_at",
+        DateTime(timezone=True),
+        doc="set when ledger.order_released is folded: the ledger holds nothing pending for it",
+    ),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     CheckConstraint(
         "status IN ('awaiting_delivery', 'holding', 'released', 'closed')", name="hold_status"
     ),
     Index("holds_due", "release_at", postgresql_where=text("status = 'holding'")),
+    Index(
+        "holds_not_released_by_ledger",
+        "order_id",
+        postgresql_where=text("ledger_released_at IS NULL"),
+    ),
 )
 
 payee_balances = Table(
@@ -95,4 +105,20 @@ payouts = Table(
     CheckConstraint("status IN ('created', 'paid', 'failed')", name="payout_status"),
     Index("payouts_by_payee", "party_type", "party_id", "created_at"),
     Index("payouts_by_run", "run_id"),
+    Index("payouts_by_created_at", "created_at"),
 )
+
+simulated_bank_transfers = Table(
+    "simulated_bank_transfers",
+    metadata,
+    Column("payout_id", Text, primary_key=True, doc="the provider's idempotency key"),
+    Column("party_type", Text, nullable=False),
+    Column("party_id", Text, nullable=False),
+    Column("currency", Text, nullable=False),
+    Column("amount", BigInteger, nullable=False, doc="minor units"),
+    Column("status", Text, nullable=False, doc="'paid' or 'refused'"),
+    Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("status IN ('paid', 'refused')", name="simulated_transfer_status"),
+)
+"""The simulated bank's own books (local and test environments only): written in the bank's own
+transaction before it answers, so it remembers transfers across restarts as a real bank does."""

@@ -7,7 +7,12 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.payouts.adapters.db.holds_repository import insert_holds, lock_holds, save_holds
+from services.payouts.adapters.db.holds_repository import (
+    insert_holds,
+    lock_holds,
+    mark_released_by_ledger,
+    save_holds,
+)
 from services.payouts.adapters.db.tables import consumer_positions, processed_events
 from services.payouts.service.ledger_events import (
     BalanceMoves,
@@ -22,6 +27,12 @@ from shared.kafka.consumer import BatchConsumer, ConsumedRecord, PositionKey, ne
 from shared.kafka.consumer_metrics import ConsumerMetrics
 from shared.kafka.dead_letters import SendBatch
 from shared.kafka.worker import consume_forever
+
+
+def released_by_ledger(events: Sequence[ledger_v1.LedgerEvent]) -> set[tuple[str, str]]:
+    """(shop_id, order_id) of the orders the ledger released in these events: nothing of theirs
+    is pending there any more (what reconciliation compares this service's pending with)."""
+    return {(e.shop_id, e.order_id) for e in events if isinstance(e, ledger_v1.LedgerOrderReleased)}
 
 
 class LedgerEventsHandler:
@@ -53,6 +64,7 @@ class LedgerEventsHandler:
             await insert_holds(conn, holds.new())
             await save_holds(conn, holds.changed())
             await moves.write(conn)
+            await mark_released_by_ledger(conn, released_by_ledger(fresh))
             await save_positions(conn, consumer_positions, self._name, next_offsets(records))
 
     async def skip(self, record: ConsumedRecord) -> None:
