@@ -47,9 +47,9 @@ def resolve_shop(
     if len(shops) > 1:
         raise ProblemError(
             409,
-            "Ambiguous order id",
-            f"order id {order_id} exists in several shops; pass shop_id",
-            type_suffix="ambiguous-order",
+            "Order in several shops",
+            f"order id {order_id} is used by shops {', '.join(shops)}; name one with shop_id",
+            type_suffix="order-in-several-shops",
             extra={"shops": shops},
         )
     return shops[0]

@@ -103,9 +103,7 @@ def _lines(count: int, unit_price: int, quantity: int = 1) -> list[dict[str, Any
 
 EXTREMES = [
     # paid_total exactly at the bound, refunded in pieces before and after the release
-    Scenario(
-        _lines(1, MAX_AMOUNT, 10), 0, 8000, 2000, [1, 3, 10**12], [7, 10**12], False, False
-    ),
+    Scenario(_lines(1, MAX_AMOUNT, 10), 0, 8000, 2000, [1, 3, 10**12], [7, 10**12], False, False),
     # 500 lines, placed at the earliest accepted instant, arriving after its delivery
     Scenario(_lines(500, 997, 3), 5, 100, None, [2] * 4, [1] * 4, True, True),
     # tiny order refunded to the full amount in pieces, half before and half after the release

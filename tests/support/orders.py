@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from alembic import command
+from alembic.config import Config
 from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -23,7 +25,6 @@ from standardwebhooks.webhooks import Webhook
 from services.orders.adapters.db.tables import orders, outbox, webhook_deliveries
 from services.orders.app import create_app
 from services.orders.settings import OrdersSettings
-from shared.db.migrations import upgrade_to_head
 from shared.kafka.consumer import ConsumedRecord
 from shared.kafka.topics import ensure_topics
 from shared.service.clock import utc_now
@@ -83,6 +84,14 @@ class RunningOrders:
         token = self.app.state.token_authority.issue(party_type, party_id).token
         return {"Authorization": f"Bearer {token}"}
 
+    async def issued_token(self, party_type: str, party_id: str) -> dict[str, str]:
+        """Headers with a read token issued through ``POST /v1/tokens``, as an operator gets one."""
+        response = await self.client.post(
+            "/v1/tokens", json={"party_type": party_type, "party_id": party_id}, headers=ADMIN
+        )
+        assert response.status_code == 201, response.text
+        return {"Authorization": f"Bearer {response.json()['token']}"}
+
     async def create_shop(self, shop_id: str = "shop-1", region: str = "UK") -> str:
         """Create the shop; returns its webhook secret."""
         response = await self.client.post(
@@ -129,13 +138,22 @@ class RunningOrders:
         return sorted(records, key=lambda r: (r.partition, r.offset))
 
 
+def migrate(url: str, revision: str = "head") -> None:
+    """Run the orders migrations on ``url`` up to ``revision`` (e.g. ``orders_0003``)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    command.upgrade(config, revision)
+
+
 @asynccontextmanager
-async def orders_database() -> AsyncIterator[tuple[str, str]]:
-    """(database url, topic): a fresh migrated database and a unique orders topic."""
+async def orders_database(revision: str = "head") -> AsyncIterator[tuple[str, str]]:
+    """(database url, topic): a fresh database migrated up to ``revision`` and a unique orders
+    topic."""
     topic = unique_name("orders_v1")
     await ensure_topics(KAFKA_BOOTSTRAP, [topic])
     async with fresh_database("orders") as (url, _):
-        await asyncio.to_thread(upgrade_to_head, MIGRATIONS, url)
+        await asyncio.to_thread(migrate, url, revision)
         yield url, topic
 
 

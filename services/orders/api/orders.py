@@ -5,8 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from services.orders.api.context import ContextDep
-from services.orders.api.schemas import OrderIdPath, OrderPublic
-from services.orders.service.errors import OrderNotFound
+from services.orders.api.schemas import OrderIdPath, OrderPublic, ShopIdQuery
 from services.orders.service.queries import order_view
 from shared.http.auth import PrincipalDep
 
@@ -15,11 +14,15 @@ router = APIRouter(tags=["orders"])
 
 @router.get("/v1/orders/{order_id}")
 async def get_order(
-    order_id: OrderIdPath, principal: PrincipalDep, context: ContextDep
+    order_id: OrderIdPath,
+    principal: PrincipalDep,
+    context: ContextDep,
+    shop_id: ShopIdQuery = None,
 ) -> OrderPublic:
-    """For the admin or a read token of the order's shop (merchant); anyone else gets the same
-    404 as for an order that does not exist, so order ids of other shops are not revealed."""
-    view = await order_view(context.engine, order_id)
-    if not principal.can_read("merchant", view.shop_id):
-        raise OrderNotFound(f"no order {order_id}")
+    """An order is ``(shop_id, order_id)``. A merchant token reads its own shop's order (another
+    ``shop_id`` is a 404); a creator or agency token only orders whose placement names it; any
+    other order answers the same 404 as a missing one, so no order id of another party is
+    revealed. Without ``shop_id``, an id matching orders of several shops the caller may read
+    is a 409 ``order-in-several-shops`` listing them in ``shops``."""
+    view = await order_view(context.engine, order_id, reader=principal, shop_id=shop_id)
     return OrderPublic.of(view.shop_id, view.state, view.terms)

@@ -13,6 +13,7 @@ from services.orders.domain.errors import (
 )
 from services.orders.service.errors import (
     CurrencyMismatch,
+    OrderInSeveralShops,
     OrderNotFound,
     ShopConflict,
     ShopNotFound,
@@ -43,6 +44,8 @@ def as_problem(error: OrdersDomainError, *, loc_prefix: Sequence[str] = ()) -> P
     """
     if isinstance(error, OutOfBounds):
         return invalid_payload([{"loc": [*loc_prefix, *error.loc], "msg": error.reason}])
+    if isinstance(error, OrderInSeveralShops):
+        return order_in_several_shops(error)
     for kind, status, title, suffix in _PROBLEMS:
         if isinstance(error, kind):
             return ProblemError(status, title, error.reason, type_suffix=suffix)
@@ -58,4 +61,16 @@ def invalid_payload(errors: Sequence[dict[str, object]]) -> ProblemError:
         "The webhook body is not a valid order event; see errors.",
         type_suffix="validation-error",
         extra={"errors": list(errors)},
+    )
+
+
+def order_in_several_shops(error: OrderInSeveralShops) -> ProblemError:
+    """409 ``order-in-several-shops``: the order id matches orders of several shops the caller
+    may read; ``shops`` lists exactly those (sorted), one of which to pass as ``shop_id``."""
+    return ProblemError(
+        409,
+        "Order in several shops",
+        error.reason,
+        type_suffix="order-in-several-shops",
+        extra={"shops": list(error.shop_ids)},
     )

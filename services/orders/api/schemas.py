@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import Path
+from fastapi import Path, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from services.orders.adapters.db.shops import Shop
@@ -19,6 +19,15 @@ _ID_PATTERN = r"^[^\x00-\x1f\x7f]+$"
 Text = Annotated[str, Field(min_length=1, max_length=200, pattern=_ID_PATTERN)]
 ShopIdPath = Annotated[str, Path(min_length=1, max_length=200, pattern=_ID_PATTERN)]
 OrderIdPath = Annotated[str, Path(min_length=1, max_length=200, pattern=_ID_PATTERN)]
+ShopIdQuery = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=200,
+        pattern=_ID_PATTERN,
+        description="The order's shop; needed when the order id is used by several shops",
+    ),
+]
 
 
 class ShopCreate(BaseModel):

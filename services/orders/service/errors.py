@@ -26,3 +26,14 @@ class CurrencyMismatch(OrdersDomainError):  # noqa: N818 - reads as the conditio
 
 class OrderNotFound(OrdersDomainError):  # noqa: N818 - reads as the condition (404)
     """No order has this id, or the caller may not see it (404)."""
+
+
+class OrderInSeveralShops(OrdersDomainError):  # noqa: N818 - reads as the condition (409)
+    """The order id names an order in several shops the caller may see, and the request did not
+    say which (409, listing ``shop_ids`` so the caller can pass ``shop_id``)."""
+
+    def __init__(self, order_id: str, shop_ids: tuple[str, ...]) -> None:
+        super().__init__(
+            f"order id {order_id} is used by shops {', '.join(shop_ids)}; name one with shop_id"
+        )
+        self.shop_ids = shop_ids

@@ -20,7 +20,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.orders.adapters.db.event_codec import StoredEvent
 from services.orders.adapters.db.shops import Shop
 from services.orders.adapters.db.webhook_store import PriorDelivery, webhook_store
-from services.orders.domain.errors import TransitionRejected
 from services.orders.domain.events import FactHeld, HeldFactDropped, OrderEvent, OrderPlaced
 from services.orders.domain.facts import Fact, Placed, validate_fact
 from services.orders.domain.order import OrderState, decide, evolve
@@ -82,6 +81,9 @@ async def handle_webhook(
     ``CurrencyMismatch``, ``InvalidOrder`` (``OutOfBounds`` for a field out of DOMAIN.md's
     bounds) or ``WebhookIdReused`` (422) and ``TransitionRejected`` (409). One connection and
     one transaction from shop to outbox.
+
+    The order is the shop's own ``(shop_id, order_id)``: another shop's order of the same id is
+    never read, locked or changed, so no answer depends on it.
     """
     event_id = ports.new_event_id()
     now = ports.clock()  # the receipt time, also what the events are recorded at
@@ -109,8 +111,6 @@ async def handle_webhook(
                         f"webhook-id {delivery.webhook_id} was already delivered with another body"
                     )
                 return WebhookAnswer(event_id=order.event_id, outcome="duplicate")
-            if order.shop_id != shop.shop_id:
-                raise TransitionRejected(f"order id {fact.order_id} belongs to another shop")
             state = fold(stored.event for stored in order.events)
             plans: Sequence[Plan] = ()
             terms: OrderTerms | None = None
@@ -126,6 +126,7 @@ async def handle_webhook(
             recorded = _with_event_ids(decision.events, order.events, event_id, ports.new_event_id)
             first_seq = len(order.events) + 1
             await store.append_and_queue(
+                shop.shop_id,
                 fact.order_id,
                 [
                     StoredEvent(seq=first_seq + n, event_id=eid, recorded_at=now, event=event)

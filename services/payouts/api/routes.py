@@ -2,29 +2,39 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Query
 
-from services.payouts.adapters.db.holds_repository import get_hold
+from services.payouts.adapters.db.holds_repository import holds_of_order_id
 from services.payouts.adapters.db.payouts_repository import list_payouts
 from services.payouts.api.deps import EngineDep, PayoutRunnerDep
 from services.payouts.api.schemas import HoldPublic, PayoutListPublic, PayoutPublic, PayoutRunPublic
 from shared.http.auth import AdminDep, PrincipalDep, require_read_access
-from shared.http.problems import ProblemError
+from shared.http.order_scope import resolve_shop
 
 
 def payouts_router() -> APIRouter:
     router = APIRouter(tags=["payouts"])
 
     @router.get("/v1/holds/{order_id}")
-    async def read_hold(order_id: str, principal: PrincipalDep, engine: EngineDep) -> HoldPublic:
-        """The order's hold. The admin sees every party's amount; a read token of a party in the
-        hold sees only that party's amount; anyone else gets 404, as if the order did not exist."""
+    async def read_hold(
+        order_id: str,
+        principal: PrincipalDep,
+        engine: EngineDep,
+        shop_id: Annotated[str | None, Query(description="the order's shop")] = None,
+    ) -> HoldPublic:
+        """The order's hold; an order is (shop_id, order_id). The admin sees every party's
+        amount; the order's merchant, or a read token of a party in the hold, sees only that
+        party's amount; anyone else gets 404, as if the order did not exist. Several shops'
+        orders matching without ``shop_id`` answer 409 listing the shops."""
         async with engine.connect() as conn:
-            hold = await get_hold(conn, order_id)
-        if hold is None or not (
-            principal.is_admin or hold.involves(str(principal.party_type), str(principal.party_id))
-        ):
-            raise ProblemError(404, "Not Found", f"No hold for order {order_id!r}.")
+            found = {hold.shop_id: hold for hold in await holds_of_order_id(conn, order_id)}
+        parties = {
+            shop: {("merchant", shop), *(a.party for a in hold.amounts)}
+            for shop, hold in found.items()
+        }
+        hold = found[resolve_shop(principal, order_id, parties, shop_id)]
         visible = tuple(a for a in hold.amounts if principal.can_read(a.party_type, a.party_id))
         return HoldPublic.of(hold, visible)
 

@@ -16,6 +16,8 @@ from services.payouts.domain.release_instant import HoldTerms, release_instant
 
 HoldStatus = Literal["awaiting_delivery", "holding", "released", "closed"]
 HOLD_STATUSES: tuple[HoldStatus, ...] = ("awaiting_delivery", "holding", "released", "closed")
+OrderKey = tuple[str, str]
+"""An order's identity, ``(shop_id, order_id)``: order ids are unique within a shop only."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +45,10 @@ class Hold:
     delivered_at: datetime | None = None
     release_at: datetime | None = None
     released_at: datetime | None = None
+
+    @property
+    def key(self) -> OrderKey:
+        return (self.shop_id, self.order_id)
 
     @property
     def total(self) -> int:

@@ -14,6 +14,7 @@ from services.payouts.domain.balances import Payee, balance_changes
 from services.payouts.domain.errors import PayoutsDomainError
 from services.payouts.domain.holds import (
     Hold,
+    OrderKey,
     PartyAmount,
     deliver,
     open_hold,
@@ -51,40 +52,40 @@ class BatchHolds:
     """The holds a consumed batch touches: locked and loaded once up front, changed in memory by
     each event in turn, and written once at the end (new ones inserted, changed ones updated)."""
 
-    def __init__(self, loaded: dict[str, Hold]) -> None:
+    def __init__(self, loaded: dict[OrderKey, Hold]) -> None:
         self._loaded = loaded
         self._current = dict(loaded)
 
-    def find(self, order_id: str) -> Hold | None:
-        return self._current.get(order_id)
+    def find(self, key: OrderKey) -> Hold | None:
+        return self._current.get(key)
 
-    def get(self, order_id: str) -> Hold:
-        hold = self._current.get(order_id)
+    def get(self, key: OrderKey) -> Hold:
+        hold = self._current.get(key)
         if hold is None:
             raise UnknownHoldError(
-                f"no hold for order {order_id}: ledger.order_posted never arrived"
+                f"no hold for order {key[1]} of shop {key[0]}: ledger.order_posted never arrived"
             )
         return hold
 
     def put(self, hold: Hold) -> None:
-        self._current[hold.order_id] = hold
+        self._current[hold.key] = hold
 
     def new(self) -> list[Hold]:
-        return [h for order_id, h in sorted(self._current.items()) if order_id not in self._loaded]
+        return [h for key, h in sorted(self._current.items()) if key not in self._loaded]
 
     def changed(self) -> list[Hold]:
         return [
             h
-            for order_id, h in sorted(self._current.items())
-            if order_id in self._loaded and h is not self._loaded[order_id]
+            for key, h in sorted(self._current.items())
+            if key in self._loaded and h is not self._loaded[key]
         ]
 
 
-def orders_of(events: list[ledger_v1.LedgerEvent]) -> set[str]:
+def orders_of(events: list[ledger_v1.LedgerEvent]) -> set[OrderKey]:
     """The orders whose holds the events read or change (a clawback moves balances only, so
     its hold is neither locked nor read)."""
     return {
-        event.order_id
+        event.order_key
         for event in events
         if not isinstance(event, ledger_v1.LedgerPayoutPosted)
         and not (isinstance(event, ledger_v1.LedgerOrderReversed) and event.phase != "pending")
@@ -103,7 +104,7 @@ def apply_ledger_event(
     PayoutsDomainError for an event that cannot apply, which the consumer dead-letters."""
     match event:
         case ledger_v1.LedgerOrderPosted():
-            if holds.find(event.order_id) is not None:
+            if holds.find(event.order_key) is not None:
                 return  # a re-posting under a new event id changes nothing already held
             terms = event.release_terms
             holds.put(
@@ -119,13 +120,13 @@ def apply_ledger_event(
                 )
             )
         case ledger_v1.LedgerOrderDelivered():
-            holds.put(deliver(holds.get(event.order_id), event.delivered_at))
+            holds.put(deliver(holds.get(event.order_key), event.delivered_at))
         case ledger_v1.LedgerOrderReversed(phase="pending"):
-            holds.put(reverse_pending(holds.get(event.order_id), _amounts(event.legs)))
+            holds.put(reverse_pending(holds.get(event.order_key), _amounts(event.legs)))
         case ledger_v1.LedgerOrderReversed():
             moves.add(balance_changes(event.currency, _amounts(event.legs), sign=-1))
         case ledger_v1.LedgerOrderReleased():
-            hold = holds.get(event.order_id)
+            hold = holds.get(event.order_key)
             legs = _amounts(event.legs)
             holds.put(record_ledger_release(hold, legs, event.released_at))
             moves.add(

@@ -18,10 +18,13 @@ from shared.events.envelope import to_kafka
 _RELEASE_NAMESPACE = uuid.UUID("6f1d3c52-4c1e-4a8b-9a57-1b7f0e6f2a11")
 
 
-def release_event_id(order_id: str) -> str:
-    """Deterministic: an order is released once, so its release has exactly one event id, and a
-    consumer can drop a repeat even if the record were ever produced twice."""
-    return str(uuid.uuid5(_RELEASE_NAMESPACE, f"settlement.released:{order_id}"))
+def release_event_id(hold: Hold) -> str:
+    """Deterministic: an order (``(shop_id, order_id)``) is released once, so its release has
+    exactly one event id, and a consumer can drop a repeat even if the record were ever produced
+    twice."""
+    return str(
+        uuid.uuid5(_RELEASE_NAMESPACE, f"settlement.released:{hold.shop_id}/{hold.order_id}")
+    )
 
 
 def settlement_released(hold: Hold) -> payouts_v1.SettlementReleased:

@@ -34,7 +34,7 @@ async def release_due_holds(
             conn,
             outbox,
             topic,
-            [(release_event_id(hold.order_id), settlement_released(hold)) for hold in released],
+            [(release_event_id(hold), settlement_released(hold)) for hold in released],
             time=now,
         )
     return released

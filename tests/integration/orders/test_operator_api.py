@@ -94,7 +94,7 @@ async def test_plans_outside_the_domain_bounds_are_refused_and_valid_ones_listed
         assert len(kept["creator_ids"]) == 30
 
 
-async def test_an_order_is_readable_by_the_admin_and_its_shop_only() -> None:
+async def test_an_order_is_readable_by_the_admin_its_shop_and_its_parties_only() -> None:
     async with running_orders() as orders:
         secret = await orders.create_shop()
         await orders.add_plan("shop-1", type="shop", rate_bps=500)
@@ -108,19 +108,21 @@ async def test_an_order_is_readable_by_the_admin_and_its_shop_only() -> None:
         merchant = await read(orders.read_token("merchant", "shop-1"))
         other_shop = await read(orders.read_token("merchant", "shop-2"))
         creator = await read(orders.read_token("creator", "c-1"))
+        other_creator = await read(orders.read_token("creator", "c-2"))
+        agency = await read(orders.read_token("agency", "c-1"))
         anonymous = await read({})
         missing = await orders.client.get("/v1/orders/o-404", headers=ADMIN)
         control_character = await orders.client.get("/v1/orders/o%00", headers=ADMIN)
 
-        assert admin[0] == merchant[0] == 200
-        assert admin[1] == merchant[1]
+        assert admin[0] == merchant[0] == creator[0] == 200
+        assert admin[1] == merchant[1] == creator[1]
         order = admin[1]
         assert order["status"] == "placed"
         assert order["paid_total"] == 4299
         assert [line["rate_bps"] for line in order["lines"]] == [500, 500]
         assert order["terms"]["platform_fee_bps"] == 900
         assert order["refunded_total"] == 0
-        assert other_shop[0] == creator[0] == missing.status_code == 404
+        assert other_shop[0] == other_creator[0] == agency[0] == missing.status_code == 404
         assert anonymous[0] == 401
         assert control_character.status_code == 422
 

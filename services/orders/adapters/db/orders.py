@@ -1,5 +1,6 @@
-"""SQL for orders: one row per order holding its event stream (locked while a webhook decides,
-see ``webhook_store.WebhookStore.claim_delivery_and_lock_order``)."""
+"""SQL for orders: one row per order, keyed by ``(shop_id, order_id)``, holding its event
+stream (locked while a webhook decides, see
+``webhook_store.WebhookStore.claim_delivery_and_lock_order``)."""
 
 from __future__ import annotations
 
@@ -27,12 +28,20 @@ class StoredOrder:
         return not self.events
 
 
-async def find_order(conn: AsyncConnection, order_id: str) -> StoredOrder | None:
-    statement = select(orders.c.shop_id, orders.c.events, orders.c.terms).where(
-        orders.c.order_id == order_id
+async def find_orders(
+    conn: AsyncConnection, order_id: str, *, shop_id: str | None = None
+) -> list[StoredOrder]:
+    """The orders with this id: of shop ``shop_id`` only (at most one), else of every shop,
+    ordered by shop id."""
+    statement = (
+        select(orders.c.shop_id, orders.c.events, orders.c.terms)
+        .where(orders.c.order_id == order_id)
+        .order_by(orders.c.shop_id)
     )
-    row = (await conn.execute(statement)).first()
-    return stored_order(order_id, row.shop_id, row.events, row.terms) if row else None
+    if shop_id is not None:
+        statement = statement.where(orders.c.shop_id == shop_id)
+    rows = (await conn.execute(statement)).all()
+    return [stored_order(order_id, row.shop_id, row.events, row.terms) for row in rows]
 
 
 def stored_order(

@@ -60,10 +60,11 @@ plans = Table(
     Index("plans_by_shop", "shop_id", "created_at"),
 )
 
+# An order is identified by (shop_id, order_id): two shops may use the same order id.
 orders = Table(
     "orders",
     metadata,
-    Column("order_id", Text, primary_key=True),
+    Column("order_id", Text, nullable=False),
     Column("shop_id", Text, ForeignKey("shops.shop_id"), nullable=False),
     Column("status", Text, nullable=False, doc="OrderState.status after the last event"),
     Column(
@@ -74,6 +75,8 @@ orders = Table(
     ),
     Column("terms", JSONB, nullable=True, doc="OrderTerms stamped at placement"),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("shop_id", "order_id", name="orders_pkey"),
+    Index("orders_by_order_id", "order_id"),
 )
 
 webhook_deliveries = Table(

@@ -44,25 +44,27 @@ _PLANS_OF_SHOP = (
     "SELECT p.shop_id, p.plan_id, p.type, p.rate_bps, p.skus, p.creator_ids, p.starts_at,"  # noqa: S608
     f" p.ends_at FROM plans p WHERE p.shop_id = $1 AND {_PLANS_ACTIVE_AT}"
 )
-# The order row is only touched (created or locked) when the claim is new.
+# The order row is only touched (created or locked) when the claim is new. An order is
+# identified by (shop_id, order_id): a shop's webhook only ever finds or creates its own order.
 _CLAIM_AND_LOCK = (
     "WITH claim AS ("
     " INSERT INTO webhook_deliveries (shop_id, webhook_id, body_sha256, event_id, order_id)"
     " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (shop_id, webhook_id) DO NOTHING"
     " RETURNING event_id),"
     " locked AS ("
-    " INSERT INTO orders (order_id, shop_id, status, events)"
-    " SELECT $5, $1, 'awaiting_placement', '[]'::jsonb WHERE EXISTS (SELECT FROM claim)"
-    " ON CONFLICT (order_id) DO UPDATE SET order_id = excluded.order_id"
-    " RETURNING shop_id, events, terms)"
-    " SELECT shop_id, events, terms FROM locked"
+    " INSERT INTO orders (shop_id, order_id, status, events)"
+    " SELECT $1, $5, 'awaiting_placement', '[]'::jsonb WHERE EXISTS (SELECT FROM claim)"
+    " ON CONFLICT (shop_id, order_id) DO UPDATE SET order_id = excluded.order_id"
+    " RETURNING events, terms)"
+    " SELECT events, terms FROM locked"
 )
 _PRIOR_DELIVERY = (
     "SELECT body_sha256, event_id FROM webhook_deliveries WHERE shop_id = $1 AND webhook_id = $2"
 )
 _APPEND = (
-    "appended AS (UPDATE orders SET events = events || $2::jsonb, status = $3,"
-    " terms = coalesce($4::jsonb, terms), updated_at = now() WHERE order_id = $1)"
+    "appended AS (UPDATE orders SET events = events || $3::jsonb, status = $4,"
+    " terms = coalesce($5::jsonb, terms), updated_at = now()"
+    " WHERE shop_id = $1 AND order_id = $2)"
 )
 
 
@@ -76,7 +78,7 @@ class PriorDelivery:
 
 @cache
 def _append_and_queue_sql(outbox: Table) -> str:
-    return locked_outbox_insert_sql(outbox, first_param=5, also_with=_APPEND)
+    return locked_outbox_insert_sql(outbox, first_param=6, also_with=_APPEND)
 
 
 class WebhookStore:
@@ -123,7 +125,8 @@ class WebhookStore:
         order_id: str,
     ) -> StoredOrder | PriorDelivery:
         """Claim ``(shop_id, webhook_id)`` for this delivery and, if the claim is new, lock the
-        order row (created empty if absent) until the transaction ends; one round trip.
+        row of order ``(shop_id, order_id)`` (created empty if absent) until the transaction
+        ends; one round trip. Another shop's order of the same id is never read or locked.
 
         Returns the locked order, or the earlier delivery of the same id (nothing locked). A
         concurrent delivery of the same id waits for the first one's transaction: if it
@@ -136,7 +139,7 @@ class WebhookStore:
             _CLAIM_AND_LOCK, shop_id, webhook_id, body_sha256, event_id, order_id
         )
         if row is not None:
-            return stored_order(order_id, row["shop_id"], row["events"], row["terms"])
+            return stored_order(order_id, shop_id, row["events"], row["terms"])
         # A separate statement: the claim's snapshot predates a concurrent first delivery that
         # committed while this one waited on its row.
         prior = await self._connection.fetchrow(_PRIOR_DELIVERY, shop_id, webhook_id)
@@ -146,6 +149,7 @@ class WebhookStore:
 
     async def append_and_queue(
         self,
+        shop_id: str,
         order_id: str,
         new_events: Sequence[StoredEvent],
         *,
@@ -154,11 +158,12 @@ class WebhookStore:
         topic: str,
         records: Sequence[RecordLike],
     ) -> None:
-        """Append to the stream of the locked order row, set its status (and terms, when given)
-        and queue ``records`` on the outbox for ``topic``, as ``add_to_outbox`` would; one
-        round trip."""
+        """Append to the stream of the locked row of order ``(shop_id, order_id)``, set its
+        status (and terms, when given) and queue ``records`` on the outbox for ``topic``, as
+        ``add_to_outbox`` would; one round trip."""
         await self._connection.execute(
             self._append_and_queue,
+            shop_id,
             order_id,
             json.dumps([event.to_json() for event in new_events]),
             status,

@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.payouts.adapters.db.tables import holds
-from services.payouts.domain.holds import Hold, HoldStatus, PartyAmount
+from services.payouts.domain.holds import Hold, HoldStatus, OrderKey, PartyAmount
 from services.payouts.domain.release_instant import HoldTerms
 from shared.regions import ReleaseRule
 
@@ -51,9 +51,16 @@ def _values(hold: Hold) -> dict[str, Any]:
 _VALUE_COLUMNS = tuple(
     column.name
     for column in holds.columns
-    if column.name not in ("order_id", "created_at", "updated_at", "ledger_released_at")
+    if column.name not in ("shop_id", "order_id", "created_at", "updated_at", "ledger_released_at")
 )
 """The columns ``_values`` fills (``ledger_released_at`` is set by ``mark_released_by_ledger``)."""
+
+
+def _updated(hold: Hold) -> dict[str, Any]:
+    """What an update sets: everything but the key (shop_id, order_id)."""
+    values = _values(hold)
+    del values["shop_id"]
+    return values
 
 
 def _hold(row: Row[Any]) -> Hold:
@@ -85,13 +92,14 @@ async def insert_holds(conn: AsyncConnection, new_holds: list[Hold]) -> None:
     """Insert several holds in one statement."""
     if new_holds:
         await conn.execute(
-            insert(holds), [{"order_id": hold.order_id, **_values(hold)} for hold in new_holds]
+            insert(holds),
+            [{"order_id": hold.order_id, **_values(hold)} for hold in new_holds],
         )
 
 
 _SAVE_HOLD = (
     update(holds)
-    .where(holds.c.order_id == bindparam("key"))
+    .where(holds.c.shop_id == bindparam("key_shop"), holds.c.order_id == bindparam("key_order"))
     .values({**{name: bindparam(name) for name in _VALUE_COLUMNS}, "updated_at": func.now()})
 )
 
@@ -100,43 +108,54 @@ async def save_holds(conn: AsyncConnection, changed: list[Hold]) -> None:
     """Store several changed holds with one prepared statement (pipelined by the driver)."""
     if changed:
         await conn.execute(
-            _SAVE_HOLD, [{"key": hold.order_id, **_values(hold)} for hold in changed]
+            _SAVE_HOLD,
+            [
+                {"key_shop": hold.shop_id, "key_order": hold.order_id, **_updated(hold)}
+                for hold in changed
+            ],
         )
 
 
-async def lock_holds(conn: AsyncConnection, order_ids: set[str]) -> dict[str, Hold]:
-    """The holds of `order_ids` that exist, locked until commit (in id order: no deadlock)."""
-    if not order_ids:
+async def lock_holds(conn: AsyncConnection, keys: set[OrderKey]) -> dict[OrderKey, Hold]:
+    """The holds of these (shop_id, order_id) that exist, locked until commit (in key order:
+    no deadlock)."""
+    if not keys:
         return {}
     query = (
         select(holds)
-        .where(holds.c.order_id.in_(sorted(order_ids)))
-        .order_by(holds.c.order_id)
+        .where(tuple_(holds.c.shop_id, holds.c.order_id).in_(sorted(keys)))
+        .order_by(holds.c.shop_id, holds.c.order_id)
         .with_for_update()
     )
-    return {row.order_id: _hold(row) for row in await conn.execute(query)}
+    return {(row.shop_id, row.order_id): _hold(row) for row in await conn.execute(query)}
 
 
 async def mark_released(conn: AsyncConnection, released: list[Hold]) -> None:
     """Store a batch of holds the domain just released (status and `released_at` only change)."""
     for released_at in {hold.released_at for hold in released}:
+        keys = [(h.shop_id, h.order_id) for h in released if h.released_at == released_at]
         await conn.execute(
             update(holds)
-            .where(
-                holds.c.order_id.in_([h.order_id for h in released if h.released_at == released_at])
-            )
+            .where(tuple_(holds.c.shop_id, holds.c.order_id).in_(keys))
             .values(status="released", released_at=released_at, updated_at=func.now())
         )
 
 
 async def get_hold(
-    conn: AsyncConnection, order_id: str, *, for_update: bool = False
+    conn: AsyncConnection, key: OrderKey, *, for_update: bool = False
 ) -> Hold | None:
-    query = select(holds).where(holds.c.order_id == order_id)
+    shop_id, order_id = key
+    query = select(holds).where(holds.c.shop_id == shop_id, holds.c.order_id == order_id)
     if for_update:
         query = query.with_for_update()
     row = (await conn.execute(query)).first()
     return None if row is None else _hold(row)
+
+
+async def holds_of_order_id(conn: AsyncConnection, order_id: str) -> list[Hold]:
+    """Every shop's hold of an order id (an order is (shop_id, order_id)), by shop."""
+    query = select(holds).where(holds.c.order_id == order_id).order_by(holds.c.shop_id)
+    return [_hold(row) for row in await conn.execute(query)]
 
 
 async def database_now(conn: AsyncConnection) -> datetime:

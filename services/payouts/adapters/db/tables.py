@@ -32,8 +32,8 @@ processed_events, consumer_positions = define_inbox_tables(metadata)
 holds = Table(
     "holds",
     metadata,
+    Column("shop_id", Text, primary_key=True, doc="an order is (shop_id, order_id)"),
     Column("order_id", Text, primary_key=True),
-    Column("shop_id", Text, nullable=False),
     Column("region", Text, nullable=False),
     Column("currency", Text, nullable=False),
     Column("after_sales_window_days", Integer, nullable=False),
