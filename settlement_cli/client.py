@@ -136,10 +136,11 @@ class SettlementClient:
         url = f"{self.endpoints.ledger}/v1/balances/{party_type}/{party_id}"
         return self._json("GET", url, params={"as_of": as_of} if as_of else None)
 
-    def order_entries(self, order_id: str) -> Json | None:
+    def order_entries(self, order_id: str, shop_id: str | None = None) -> Json | None:
         """The order's journal entries, or None while the ledger has none (404)."""
         url = f"{self.endpoints.ledger}/v1/orders/{order_id}/entries"
-        response = self._call("GET", url, ok=(200, 404))
+        params = {"shop_id": shop_id} if shop_id else None
+        response = self._call("GET", url, params=params, ok=(200, 404))
         return None if response.status_code == 404 else response.json()
 
     def trial_balance(self) -> Json:
@@ -153,9 +154,11 @@ class SettlementClient:
         return self._call("GET", url, params=params).text
 
     # payouts
-    def hold(self, order_id: str) -> Json | None:
+    def hold(self, order_id: str, shop_id: str | None = None) -> Json | None:
         """The order's hold, or None while the payouts service has not seen the order (404)."""
-        response = self._call("GET", f"{self.endpoints.payouts}/v1/holds/{order_id}", ok=(200, 404))
+        url = f"{self.endpoints.payouts}/v1/holds/{order_id}"
+        params = {"shop_id": shop_id} if shop_id else None
+        response = self._call("GET", url, params=params, ok=(200, 404))
         return None if response.status_code == 404 else response.json()
 
     def run_payouts(self) -> Json:

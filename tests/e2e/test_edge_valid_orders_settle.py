@@ -186,6 +186,9 @@ def drive(stack: Stack) -> None:
             assert payout["amount"] == before[party], (party, payout, before[party])
         trial = client.trial_balance()
         assert trial["balanced"] is True, trial
+        eventually("payouts to fold the payouts", lambda: caught_up(stack), 60)
+        reconciliation = client.reconciliation()
+        assert reconciliation["agrees"] is True, reconciliation
 
 
 async def test_edge_valid_orders_settle_exactly_with_no_dead_letter(tmp_path: Path) -> None:

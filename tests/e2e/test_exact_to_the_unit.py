@@ -104,6 +104,35 @@ def drive(stack: Stack) -> None:
         assert all(gbp(party)["available"] >= 0 for party in parties(shop, creator, agency))
         trial = client.trial_balance()
         assert trial["balanced"] is True, trial
+        eventually("payouts to fold the payouts", lambda: caught_up(stack), 60)
+        reconciliation = client.reconciliation()
+        assert reconciliation["agrees"] is True, reconciliation
+
+
+def drive_one_id_in_two_shops(stack: Stack) -> None:
+    """Shop A's signed delivery for B's order id neither blocks nor touches B's order: each shop's
+    order of that id is placed, held, released and paid on its own shop."""
+    order, creator = unique_name("B-1001"), unique_name("creator")
+    now = datetime.now(UTC)
+    with SettlementClient(stack.endpoints) as client:
+        wait_until_ready(client)
+        shop_a, shop_b = Shop.open(client, "UK"), Shop.open(client, "UK")
+        for shop in (shop_a, shop_b):
+            client.add_plan(shop.shop_id, {"type": "shop", "rate_bps": 1000})
+        shop_a.send("order.delivered", now - timedelta(days=20), {"order_id": order})
+        placed_at = now - timedelta(days=21)
+        shop_b.send("order.placed", placed_at, small_order(order, creator, "mcn-b", 5000, 0))
+        shop_a.send("order.placed", placed_at, small_order(order, creator, "mcn-a", 2000, 0))
+        held = eventually("A's release", lambda: _released(client, order, shop_a.shop_id), 90)
+        assert held
+        b_hold = eventually("B's hold", lambda: client.hold(order, shop_b.shop_id))
+        assert b_hold["status"] == "awaiting_delivery"  # A's delivery is not B's
+        merchant_b = balance(client, "merchant", shop_b.shop_id, "GBP")
+        assert merchant_b == {"pending": 4050, "available": 0, "paid_out": 0}
+        merchant_a = balance(client, "merchant", shop_a.shop_id, "GBP")
+        assert merchant_a == {"pending": 0, "available": 1620, "paid_out": 0}
+        b_entries = client.order_entries(order, shop_b.shop_id)
+        assert b_entries and [e["kind"] for e in b_entries["entries"]] == ["order_placed"]
 
 
 def _nothing_available(
@@ -117,8 +146,8 @@ def _entries(client: SettlementClient, order_id: str) -> list[Any]:
     return list(found["entries"]) if found else []
 
 
-def _released(client: SettlementClient, order_id: str) -> bool:
-    hold = client.hold(order_id)
+def _released(client: SettlementClient, order_id: str, shop_id: str | None = None) -> bool:
+    hold = client.hold(order_id, shop_id)
     return bool(hold and hold.get("released_at"))
 
 
@@ -133,6 +162,14 @@ async def dead_letters(topics: list[str]) -> int:
         return count
     finally:
         await consumer.stop()
+
+
+async def test_one_order_id_in_two_shops_settles_on_each_shop(tmp_path: Path) -> None:
+    async with running_stack(tmp_path) as stack:
+        try:
+            await asyncio.to_thread(drive_one_id_in_two_shops, stack)
+        except Exception as error:
+            raise AssertionError(f"{error}\n{stack.log_tails()}") from error
 
 
 async def test_payouts_pay_exactly_what_the_ledger_holds_and_nothing_is_dead_lettered(
