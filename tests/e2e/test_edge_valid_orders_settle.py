@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -111,8 +112,25 @@ EXTREMES = [
 ]
 
 
-def settle(client: SettlementClient, stack: Stack, scenario: Scenario) -> list[tuple[str, str]]:
-    """Send one scenario; wait until its release; send the late refunds. Returns its parties."""
+@dataclass(frozen=True)
+class Sent:
+    parties: list[tuple[str, str]]
+    shop_id: str
+    order_id: str
+    entries: int
+    """How many journal entries the ledger writes for the order once it has folded every fact."""
+
+
+def expected_entries(scenario: Scenario) -> int:
+    total = paid_total(scenario.lines, scenario.shipping_fee)
+    if total == 0:
+        return 0  # nothing to post, nothing to refund
+    released = 1 if total > sum(scenario.refunds_before) else 0
+    return 1 + len(scenario.refunds_before) + released + len(scenario.refunds_after)
+
+
+def settle(client: SettlementClient, stack: Stack, scenario: Scenario) -> Sent:
+    """Send one scenario; wait until its release; send the late refunds."""
     shop = Shop.open(client, "UK")
     client.add_plan(shop.shop_id, {"type": "shop", "rate_bps": scenario.plan_bps})
     order, creator, agency = unique_name("o"), unique_name("c"), unique_name("a")
@@ -144,7 +162,15 @@ def settle(client: SettlementClient, stack: Stack, scenario: Scenario) -> list[t
         refund = {"order_id": order, "refund_id": f"a{n}", "amount": amount}
         shop.send("order.refunded", now - timedelta(minutes=10 - n), refund)
     parties = [("merchant", shop.shop_id), ("creator", creator), ("platform", "UK")]
-    return parties + ([("agency", agency)] if scenario.agency_bps is not None else [])
+    if scenario.agency_bps is not None:
+        parties.append(("agency", agency))
+    return Sent(parties, shop.shop_id, order, expected_entries(scenario))
+
+
+def folded(client: SettlementClient, sent: Sent) -> bool:
+    """Has the ledger written every entry of the order (so nothing of it is still on its way)?"""
+    found = client.order_entries(sent.order_id, sent.shop_id)
+    return len(found["entries"] if found else []) == sent.entries
 
 
 def _released(client: SettlementClient, order_id: str) -> bool:
@@ -168,12 +194,17 @@ def drive(stack: Stack) -> None:
         @example(scenario=EXTREMES[1])
         @example(scenario=EXTREMES[2])
         def one(scenario: Scenario) -> None:
-            parties.update(settle(client, stack, scenario))
+            sent = settle(client, stack, scenario)
+            parties.update(sent.parties)
+            orders.append(sent)
             examples.append(scenario)
 
         examples: list[Scenario] = []
+        orders: list[Sent] = []
         one()
         assert len(examples) >= 6 + len(EXTREMES), len(examples)
+        for sent in orders:
+            eventually(f"the ledger to fold {sent.order_id}", partial(folded, client, sent), 90)
         eventually("payouts to fold everything", lambda: caught_up(stack), 90)
 
         def available(party: tuple[str, str]) -> int:
