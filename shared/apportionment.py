@@ -41,7 +41,7 @@ heaviest steps (between those amounts ``r`` only grows, ``1 - frac`` sums only s
 import heapq
 import itertools
 from collections.abc import Iterator, Sequence
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from shared.money import is_int
 
@@ -195,15 +195,31 @@ class _Checks:
     ) -> None:
         self.path, self.lo, self.mid, self.hi = path, lo, mid, hi
         self.eligible, self.deadline, self.release = eligible, deadline, release
-        total = path.total
-        fraction = {i: path.weights[i] * mid % total for i in eligible}
-        self._by_lateness = sorted(eligible, key=lambda i: -deadline[i])
-        self._by_age = sorted(eligible, key=lambda i: release[i])
-        self._kept = _cumulative(
-            [fraction[i] for i in self._by_lateness], [deadline[i] for i in self._by_lateness]
-        )
-        self._room = _cumulative(
-            [total - fraction[i] for i in self._by_age], [release[i] for i in self._by_age]
+
+    # Built on first use: a candidate with fewer than two legs ahead (or behind) needs neither.
+    @cached_property
+    def _by_lateness(self) -> list[int]:
+        return sorted(self.eligible, key=lambda i: -self.deadline[i])
+
+    @cached_property
+    def _by_age(self) -> list[int]:
+        return sorted(self.eligible, key=lambda i: self.release[i])
+
+    @cached_property
+    def _fraction(self) -> dict[int, int]:
+        path = self.path
+        return {i: path.weights[i] * self.mid % path.total for i in self.eligible}
+
+    @cached_property
+    def _kept(self) -> list[int]:
+        legs = self._by_lateness
+        return _cumulative([self._fraction[i] for i in legs], [self.deadline[i] for i in legs])
+
+    @cached_property
+    def _room(self) -> list[int]:
+        total, legs = self.path.total, self._by_age
+        return _cumulative(
+            [total - self._fraction[i] for i in legs], [self.release[i] for i in legs]
         )
 
     def _uncertified_ahead(self, ahead: list[int]) -> int | None:
@@ -214,6 +230,8 @@ class _Checks:
         if those fractions sum to ``m - 1`` or more, ``r(t) >= m`` there. The first failing
         ``m`` has the longest range.
         """
+        if len(ahead) < 2:
+            return None
         waiting = 0
         for k, leg in enumerate(self._by_lateness):
             if leg in ahead:
@@ -224,6 +242,8 @@ class _Checks:
 
     def _uncertified_behind(self, ahead: list[int]) -> int | None:
         """Release from which legs behind may outnumber the room; None when they cannot."""
+        if len(self.eligible) - len(ahead) < 2:
+            return None
         behind = 0
         for k, leg in enumerate(self._by_age):
             if leg not in ahead:
