@@ -5,7 +5,9 @@ An order is ``(shop_id, order_id)``; read endpoints keyed by an order id take an
 ``shop_id``. The caller sees only the orders it may read: a merchant token its own shop's, a
 creator or agency token those it is a party to, the admin all. An order the caller may not read
 answers exactly like one that does not exist (404), so ids cannot be probed; several readable
-matches without ``shop_id`` answer 409 listing only those shops.
+matches without ``shop_id`` answer 409 listing only those shops. The orders service keeps the
+same rule with typed domain errors (its ``service/queries.py`` uses ``readable``) and answers
+with the same problems.
 """
 
 from collections.abc import Collection, Mapping
@@ -43,7 +45,9 @@ def resolve_shop(
         if (shop_id is None or shop == shop_id) and readable(principal, shop, parties)
     )
     if not shops:
-        raise ProblemError(404, "Not found", f"no order {order_id}")
+        raise ProblemError(
+            404, "Order not found", f"no order {order_id}", type_suffix="order-not-found"
+        )
     if len(shops) > 1:
         raise ProblemError(
             409,

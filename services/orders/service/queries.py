@@ -19,6 +19,7 @@ from services.orders.domain.order import OrderState
 from services.orders.service.errors import OrderInSeveralShops, OrderNotFound
 from services.orders.service.webhooks import fold
 from shared.auth import Principal
+from shared.http.order_scope import readable
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,8 +80,9 @@ def is_party(reader: Principal, view: OrderView) -> bool:
     """The admin reads every order; a merchant its shop's; a creator or an agency the orders
     whose placement names it (an order still awaiting its placement names neither)."""
     state = view.state
-    return (
-        reader.can_read("merchant", view.shop_id)
-        or (state.creator_id is not None and reader.can_read("creator", state.creator_id))
-        or (state.agency is not None and reader.can_read("agency", state.agency.agency_id))
-    )
+    parties = set()
+    if state.creator_id is not None:
+        parties.add(("creator", state.creator_id))
+    if state.agency is not None:
+        parties.add(("agency", state.agency.agency_id))
+    return readable(reader, view.shop_id, parties)
