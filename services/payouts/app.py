@@ -14,6 +14,8 @@ from services.payouts.adapters.ledger_client import LedgerHttpClient
 from services.payouts.adapters.simulated_bank import SimulatedBank
 from services.payouts.api.reconciliation import reconciliation_router
 from services.payouts.api.routes import payouts_router
+from services.payouts.api.simulated_bank import simulated_bank_router
+from services.payouts.domain.payout_attempts import RetryPolicy
 from services.payouts.service.metrics import PayoutsMetrics
 from services.payouts.service.payout_runs import PayoutRunner
 from services.payouts.service.ports import LedgerBalances, PayoutProvider, PayoutStatusLookup
@@ -21,6 +23,7 @@ from services.payouts.service.reconciliation import Reconciler
 from services.payouts.service.workers import (
     daily_payout_schedule,
     hold_gauges,
+    payout_retries,
     periodic_reconciliation,
     release_scheduler,
 )
@@ -37,16 +40,21 @@ def create_app(
     ledger: LedgerBalances | None = None,
 ) -> FastAPI:
     """The service; `provider` defaults to the simulated bank configured by the settings (its
-    books in this service's database), `ledger` to the ledger's HTTP API at
-    `settings.ledger_base_url`. A provider that cannot be asked about payouts
-    (`PayoutStatusLookup`) leaves payouts out of reconciliation."""
+    books in this service's database, readable at `/v1/simulated-bank/*`), `ledger` to the
+    ledger's HTTP API at `settings.ledger_base_url`. A provider that cannot be asked about
+    payouts (`PayoutStatusLookup`) leaves payouts out of reconciliation."""
     if not isinstance(settings, PayoutsSettings):
         raise TypeError("the payouts service needs PayoutsSettings")
     runtime = ServiceRuntime.from_settings(settings)
     runtime.add_outbox_relay(outbox)
     metrics = PayoutsMetrics(runtime.registry)
     bank = provider or SimulatedBank(
-        settings.bank_failure_rate, settings.bank_seed, engine=runtime.engine
+        settings.bank_failure_rate,
+        settings.bank_seed,
+        timeout_rate=settings.bank_timeout_rate,
+        timeout_after_pay_rate=settings.bank_timeout_after_pay_rate,
+        delay_ms=settings.bank_delay_ms,
+        engine=runtime.engine,
     )
     runner = PayoutRunner(
         engine=runtime.engine,
@@ -54,6 +62,8 @@ def create_app(
         topic=settings.topic_payouts,
         provider=bank,
         metrics=metrics,
+        provider_timeout_s=settings.bank_timeout_s,
+        retry=RetryPolicy(settings.payout_retry_s, settings.payout_retry_max_s),
     )
     reconciler = Reconciler(
         view=DatabaseView(runtime.engine),
@@ -87,6 +97,9 @@ def create_app(
         )
     )
     runtime.workers.append(
+        functools.partial(payout_retries, runner=runner, tick_s=settings.payout_retry_tick_s)
+    )
+    runtime.workers.append(
         functools.partial(
             hold_gauges, engine=runtime.engine, metrics=metrics, every_s=settings.metrics_refresh_s
         )
@@ -108,12 +121,15 @@ def create_app(
                 clock=utc_now,
             )
         )
+    simulated = bank if isinstance(bank, SimulatedBank) else None
     app = build_app(
         runtime,
         title="payouts",
         description="Holds, release when after-sales windows close, clawbacks and payout runs.",
-        routers=[payouts_router(), reconciliation_router()],
+        routers=[payouts_router(), reconciliation_router()]
+        + ([simulated_bank_router()] if simulated is not None else []),
     )
     app.state.payout_runner = runner
     app.state.reconciler = reconciler
+    app.state.simulated_bank = simulated
     return app

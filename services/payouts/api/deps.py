@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.payouts.adapters.simulated_bank import SimulatedBank
 from services.payouts.service.payout_runs import PayoutRunner
 from services.payouts.service.reconciliation import Reconciler
 
@@ -26,6 +27,12 @@ def _reconciler(request: Request) -> Reconciler:
     return reconciler
 
 
+def _simulated_bank(request: Request) -> SimulatedBank:
+    bank: SimulatedBank = request.app.state.simulated_bank
+    return bank
+
+
 EngineDep = Annotated[AsyncEngine, Depends(_engine)]
 PayoutRunnerDep = Annotated[PayoutRunner, Depends(_runner)]
 ReconcilerDep = Annotated[Reconciler, Depends(_reconciler)]
+SimulatedBankDep = Annotated[SimulatedBank, Depends(_simulated_bank)]

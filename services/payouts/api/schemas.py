@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from services.payouts.adapters.db.payouts_repository import PayoutRow
+from services.payouts.adapters.db.simulated_bank_repository import BankRequest
 from services.payouts.domain.holds import Hold, HoldStatus, PartyAmount
 from services.payouts.domain.reconciliation import (
     BalanceDifference,
@@ -60,10 +61,17 @@ class PayoutPublic(BaseModel):
     party_id: str
     currency: str
     amount: int
-    status: str
+    status: str = Field(
+        description="created: not settled yet (pending: the provider has not answered "
+        "definitely; retried with the same payout_id), paid, or failed (refused, funds back)"
+    )
     failure_reason: str | None
     created_at: datetime
     completed_at: datetime | None
+    attempts: int = Field(description="provider calls made for this payout")
+    last_attempt_at: datetime | None
+    last_error: str | None = Field(description="why the last call had no definite answer")
+    next_attempt_at: datetime | None = Field(description="when an unsettled payout is retried")
 
     @classmethod
     def of(cls, row: PayoutRow) -> PayoutPublic:
@@ -78,6 +86,10 @@ class PayoutPublic(BaseModel):
             failure_reason=row.failure_reason,
             created_at=row.created_at,
             completed_at=row.completed_at,
+            attempts=row.attempts,
+            last_attempt_at=row.last_attempt_at,
+            last_error=row.last_error,
+            next_attempt_at=row.next_attempt_at if row.status == "created" else None,
         )
 
 
@@ -164,3 +176,45 @@ class ReconciliationPublic(BaseModel):
             payouts_checked=found.payouts_checked,
             payouts=[PayoutDifferencePublic.of(d) for d in found.payouts],
         )
+
+
+class SimulatedTransferPublic(BaseModel):
+    payout_id: str
+    party_type: str
+    party_id: str
+    currency: str
+    amount: int = Field(description="integer minor units")
+    status: str = Field(
+        description="paid, refused, or not_booked (every call timed out before booking)"
+    )
+    calls: int = Field(description="every pay call the bank received with this payout_id")
+
+    @classmethod
+    def of(cls, request: BankRequest) -> SimulatedTransferPublic:
+        return cls(
+            payout_id=request.payout_id,
+            party_type=request.party_type,
+            party_id=request.party_id,
+            currency=request.currency,
+            amount=request.amount,
+            status=request.status or "not_booked",
+            calls=request.calls,
+        )
+
+
+class SimulatedTransfersPublic(BaseModel):
+    transfers: list[SimulatedTransferPublic]
+    next_after: str | None = Field(
+        description="pass as `after` for the next page; null when this page was not full"
+    )
+
+
+class SimulatedPayeePaidPublic(BaseModel):
+    party_type: str
+    party_id: str
+    currency: str
+    paid: int = Field(description="integer minor units the bank actually paid this payee")
+
+
+class SimulatedPayeesPublic(BaseModel):
+    payees: list[SimulatedPayeePaidPublic]

@@ -18,7 +18,11 @@ ProviderStatus = Literal["paid", "refused", "pending", "unknown"]
 
 T = TypeVar("T")
 
-_IN_FLIGHT: Final[frozenset[ProviderStatus]] = frozenset({"pending", "unknown"})
+# A payout not settled here is in flight whatever the provider says: it was not answered
+# definitely (or not asked yet), and is retried with the same id until its answer is recorded
+# here; its amount is out of available on both sides meanwhile. One stuck there shows in the
+# `payouts_oldest_pending_age_seconds` gauge, not here.
+_IN_FLIGHT: Final[frozenset[ProviderStatus]] = frozenset({"pending", "unknown", "paid", "refused"})
 _EXPECTED_PROVIDER_STATUS: Final[Mapping[str, frozenset[ProviderStatus]]] = {
     "paid": frozenset({"paid"}),
     # A failure is a refusal, or an error before the provider received the payout.
@@ -103,7 +107,8 @@ def compare_balances(
 
 def provider_agrees(status: str, provider_status: ProviderStatus) -> bool:
     """`paid` needs the provider's `paid`; `failed` a refusal or a payout it never received; any
-    other status (not settled yet) a payout the provider has not settled either."""
+    other status (not settled here yet, retried until the provider's answer is recorded) agrees
+    with whatever the provider has."""
     return provider_status in _EXPECTED_PROVIDER_STATUS.get(status, _IN_FLIGHT)
 
 

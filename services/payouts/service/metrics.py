@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from services.payouts.domain.holds import HOLD_STATUSES, Hold
+from services.payouts.domain.payout_attempts import NoAnswer, Paid, ProviderAnswer
 
 
 class PayoutsMetrics:
@@ -34,6 +35,25 @@ class PayoutsMetrics:
         self.payouts = Counter(
             "payouts", "Payouts by outcome (created, paid, failed).", ["outcome"], registry=registry
         )
+        self.provider_attempts = Counter(
+            "payouts_provider_attempts",
+            "Provider calls for payouts by outcome: paid, refused, unknown (no definite answer: "
+            "timeout or error; the payout stays pending and is retried with the same id).",
+            ["outcome"],
+            registry=registry,
+        )
+        for outcome in ("paid", "refused", "unknown"):
+            self.provider_attempts.labels(outcome=outcome)
+        self.unsettled_payouts = Gauge(
+            "payouts_pending",
+            "Payouts created but not settled by a definite provider answer (status created).",
+            registry=registry,
+        )
+        self.oldest_unsettled_payout_age = Gauge(
+            "payouts_oldest_pending_age_seconds",
+            "Seconds since the oldest unsettled payout was created (0 when none).",
+            registry=registry,
+        )
         self.reconciliation_differences = Gauge(
             "settlement_reconciliation_differences",
             "Differences the last reconciliation found: kind=balance (a party and currency whose "
@@ -55,6 +75,16 @@ class PayoutsMetrics:
         for hold in released:
             self.releases.inc()
             self.released_amount.labels(currency=hold.currency).inc(hold.total)
+
+    def record_attempt(self, answer: ProviderAnswer) -> None:
+        match answer:
+            case Paid():
+                outcome = "paid"
+            case NoAnswer():
+                outcome = "unknown"
+            case _:
+                outcome = "refused"
+        self.provider_attempts.labels(outcome=outcome).inc()
 
     def set_hold_counts(self, counts: dict[str, int]) -> None:
         for status in HOLD_STATUSES:

@@ -3,18 +3,21 @@
 A run is two steps. First one transaction: the run row, a `created` payout per payable payee,
 the payees' available balances reduced by the same amounts, and `payout.created` in the outbox;
 the balances are locked, so a concurrent run waits and then finds nothing left to pay. Then, per
-payout, the provider is called and the outcome is committed with `payout.paid` or
-`payout.failed`; a failure returns the amount to the payee's available balance.
+payout, the provider is called and a definite answer is committed with `payout.paid` or
+`payout.failed`; a refusal returns the amount to the payee's available balance. A call without a
+definite answer (an exception, or none within `provider_timeout_s`) leaves the payout `created`
+and due again after a backoff (`domain.payout_attempts`); `settle_due` (the retry worker, and
+every run) asks again with the same payout id, the provider's idempotency key.
 
-Settling a payout holds its row lock across the provider call, so one process at a time talks to
-the bank about it; a payout left `created` by a run that stopped (crash, deploy) is settled by
-the next run, with the payout id as the provider's idempotency key.
+Settling a payout holds its row lock (`FOR UPDATE SKIP LOCKED`) across the provider call, bounded
+by the timeout, so one process at a time talks to the bank about it and only one settles it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import Table
@@ -28,15 +31,24 @@ from services.payouts.adapters.db.holds_repository import database_now
 from services.payouts.adapters.db.payouts_repository import (
     PayoutRow,
     create_payout,
+    due_payout_ids,
     finish_payout,
     get_payout,
-    lock_unfinished_payout,
+    lock_due_payout,
+    postpone_payout,
     start_run,
-    unfinished_payout_ids,
 )
 from services.payouts.domain.balances import decide_payouts
+from services.payouts.domain.payout_attempts import (
+    NoAnswer,
+    Paid,
+    ProviderAnswer,
+    Refused,
+    RetryPolicy,
+    after_call,
+)
 from services.payouts.service.metrics import PayoutsMetrics
-from services.payouts.service.ports import PayoutInstruction, PayoutProvider, ProviderOutcome
+from services.payouts.service.ports import PayoutInstruction, PayoutProvider
 from services.payouts.service.publishing import publish
 from shared.events import payouts_v1
 from shared.logging import get_logger
@@ -61,10 +73,14 @@ class PayoutRunner:
     topic: str
     provider: PayoutProvider
     metrics: PayoutsMetrics | None = None
+    provider_timeout_s: float = 5.0
+    """A provider call not answered within this is a call without a definite answer."""
+    retry: RetryPolicy = field(default_factory=lambda: RetryPolicy(5.0, 300.0))
 
     async def run(self, *, trigger: str, scheduled_for: date | None = None) -> PayoutRun | None:
         """Create and settle the run's payouts. Returns None only for a scheduled run whose day
-        already has one (another replica, or an earlier tick, ran it)."""
+        already has one (another replica, or an earlier tick, ran it). A payout the provider
+        did not answer is returned `created`."""
         run_id = str(uuid.uuid4())
         async with self.engine.begin() as conn:
             started_at = await start_run(conn, run_id, trigger, scheduled_for)
@@ -86,64 +102,99 @@ class PayoutRunner:
         self._count("created", len(created))
         log.info("payout_run_created", run_id=run_id, trigger=trigger, payouts=len(created))
         settled = [await self._settle(payout) for payout in created]
-        await self.settle_leftovers()
+        await self.settle_due()
         return PayoutRun(run_id, trigger, started_at, settled)
 
-    async def settle_leftovers(self) -> int:
-        """Settle payouts an earlier run left `created`; returns how many this call settled."""
+    async def settle_due(self, limit: int = 1_000, stop: asyncio.Event | None = None) -> int:
+        """Ask the provider again about every unsettled payout whose backoff has passed (left by
+        a stopped run, or not answered before), oldest due first, until `stop` is set; returns
+        how many this call settled. Safe in several processes at once: a payout another one
+        holds is skipped, one not due any more (settled or postponed meanwhile) too."""
         async with self.engine.connect() as conn:
-            leftovers = await unfinished_payout_ids(conn)
+            due = await due_payout_ids(conn, limit)
         settled = 0
-        for payout_id in leftovers:
-            if await self._settle_by_id(payout_id) is not None:
+        for payout_id in due:
+            if stop is not None and stop.is_set():
+                break
+            row = await self._settle_by_id(payout_id)
+            if row is not None and row.status != "created":
                 settled += 1
         if settled:
-            log.warning("unfinished_payouts_settled", count=settled)
+            log.warning("unsettled_payouts_settled", count=settled)
         return settled
 
     async def _settle(self, payout: PayoutRow) -> PayoutRow:
         settled = await self._settle_by_id(payout.payout_id)
         if settled is not None:
             return settled
-        async with self.engine.connect() as conn:  # another process settled it meanwhile
+        async with self.engine.connect() as conn:  # another process holds or settled it
             return await get_payout(conn, payout.payout_id) or payout
 
     async def _settle_by_id(self, payout_id: str) -> PayoutRow | None:
+        """One provider call for a due payout and its outcome, in one transaction; None when the
+        payout is settled, not due, or held by another process."""
         async with self.engine.begin() as conn:
-            payout = await lock_unfinished_payout(conn, payout_id)
+            payout = await lock_due_payout(conn, payout_id)
             if payout is None:
                 return None
-            outcome = await self._ask_provider(payout)
-            status = "paid" if outcome.paid else "failed"
-            finished = await finish_payout(conn, payout.payout_id, status, outcome.reason)
-            if finished is None:
+            answer = await self._ask_provider(payout)
+            result = after_call(payout.amount, payout.attempts, answer, self.retry)
+            if result.retry_after is not None:
+                row = await postpone_payout(
+                    conn, payout_id, result.reason or "no answer", result.retry_after
+                )
+            else:
+                row = await finish_payout(conn, payout_id, result.status, result.reason)
+            if row is None:
                 raise RuntimeError(f"payout {payout_id} changed while locked")
-            now = finished.completed_at or await database_now(conn)
-            if not outcome.paid:
-                await add_to_available(conn, {finished.payee: finished.amount})
-            await publish(
-                conn,
-                self.outbox,
-                self.topic,
-                [(str(uuid.uuid4()), _outcome_event(finished, outcome, now))],
-                time=now,
+            if result.returned:
+                await add_to_available(conn, {row.payee: result.returned})
+            if result.settled:
+                now = row.completed_at or await database_now(conn)
+                await publish(
+                    conn,
+                    self.outbox,
+                    self.topic,
+                    [(str(uuid.uuid4()), _outcome_event(row, now))],
+                    time=now,
+                )
+        self._count_attempt(answer)
+        if result.settled:
+            self._count(result.status, 1)
+        else:
+            log.warning(
+                "payout_outcome_unknown",
+                payout_id=payout_id,
+                attempts=row.attempts,
+                error=row.last_error,
+                next_attempt_at=row.next_attempt_at,
             )
-        self._count(status, 1)
-        return finished
+        return row
 
-    async def _ask_provider(self, payout: PayoutRow) -> ProviderOutcome:
+    async def _ask_provider(self, payout: PayoutRow) -> ProviderAnswer:
         instruction = PayoutInstruction(
             payout.payout_id, payout.party_type, payout.party_id, payout.currency, payout.amount
         )
         try:
-            return await self.provider.pay(instruction)
-        except Exception as error:  # the provider's failure is the payout's, not the run's
-            log.exception("payout_provider_error", payout_id=payout.payout_id)
-            return ProviderOutcome.failure(f"{type(error).__name__}: {error}"[:2000])
+            async with asyncio.timeout(self.provider_timeout_s):
+                outcome = await self.provider.pay(instruction)
+        except Exception as error:  # no definite answer: the money may have moved
+            return NoAnswer(_describe(error))
+        return Paid() if outcome.paid else Refused(outcome.reason or "refused")
 
     def _count(self, outcome: str, n: int) -> None:
         if self.metrics is not None and n:
             self.metrics.payouts.labels(outcome=outcome).inc(n)
+
+    def _count_attempt(self, answer: ProviderAnswer) -> None:
+        if self.metrics is not None:
+            self.metrics.record_attempt(answer)
+
+
+def _describe(error: Exception) -> str:
+    if isinstance(error, TimeoutError) and not str(error):
+        return "TimeoutError: no answer in time"
+    return f"{type(error).__name__}: {error}"[:2000]
 
 
 def _fields(payout: PayoutRow) -> dict[str, object]:
@@ -163,11 +214,9 @@ def _created_event(payout: PayoutRow) -> payouts_v1.PayoutCreated:
     )
 
 
-def _outcome_event(
-    payout: PayoutRow, outcome: ProviderOutcome, now: datetime
-) -> payouts_v1.PayoutsEvent:
-    if outcome.paid:
+def _outcome_event(payout: PayoutRow, now: datetime) -> payouts_v1.PayoutsEvent:
+    if payout.status == "paid":
         return payouts_v1.PayoutPaid.model_validate({**_fields(payout), "paid_at": now})
     return payouts_v1.PayoutFailed.model_validate(
-        {**_fields(payout), "failed_at": now, "reason": outcome.reason or "unknown"}
+        {**_fields(payout), "failed_at": now, "reason": payout.failure_reason or "refused"}
     )

@@ -28,7 +28,7 @@ class PayoutInstruction:
 
 @dataclass(frozen=True, slots=True)
 class ProviderOutcome:
-    """`paid` or not; a failure carries the provider's reason."""
+    """A definite answer: `paid`, or refused (a failure, with the provider's reason)."""
 
     paid: bool
     reason: str | None = None
@@ -44,7 +44,9 @@ class ProviderOutcome:
 
 class PayoutProvider(Protocol):
     async def pay(self, instruction: PayoutInstruction) -> ProviderOutcome:
-        """Move the money; an exception is treated as a failure with its message as reason."""
+        """Move the money, idempotently per `instruction.payout_id`. Returning is a definite
+        answer; an exception (or no answer within the caller's timeout) is not: the money may
+        or may not have moved, and the caller asks again later with the same payout id."""
         ...
 
 

@@ -1,6 +1,6 @@
 """Background workers of the payouts service: the release scheduler, the daily payout run, the
-hold gauges and the periodic reconciliation. Each runs until its `stop` event is set and
-survives database (and ledger) outages."""
+payout retries, the hold and payout gauges and the periodic reconciliation. Each runs until its
+`stop` event is set and survives database (and ledger) outages."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.payouts.adapters.db.holds_repository import count_by_status, due_backlog
+from services.payouts.adapters.db.payouts_repository import unsettled_backlog
 from services.payouts.service.metrics import PayoutsMetrics
 from services.payouts.service.payout_runs import PayoutRunner
 from services.payouts.service.reconciliation import Reconciler
@@ -76,16 +77,35 @@ async def daily_payout_schedule(
         await pause(stop, poll_s)
 
 
+async def payout_retries(
+    stop: asyncio.Event, *, runner: PayoutRunner, tick_s: float, batch_size: int = 100
+) -> None:
+    """Every `tick_s`, ask the provider again about the unsettled payouts whose backoff has
+    passed, with the same payout ids, until it answers definitely. Safe in several replicas at
+    once (see `PayoutRunner.settle_due`); a call under way when `stop` is set finishes (it is
+    bounded by the provider timeout), the rest wait for the next start."""
+    while not stop.is_set():
+        try:
+            await runner.settle_due(batch_size, stop)
+        except Exception:
+            log.exception("payout_retries_failed")
+        await pause(stop, tick_s)
+
+
 async def hold_gauges(
     stop: asyncio.Event, *, engine: AsyncEngine, metrics: PayoutsMetrics, every_s: float
 ) -> None:
+    """The hold gauges, and the unsettled payouts with the age of the oldest."""
     while not stop.is_set():
         try:
             async with engine.connect() as conn:
                 metrics.set_hold_counts(await count_by_status(conn))
                 due, oldest_age = await due_backlog(conn)
+                unsettled, oldest_unsettled_age = await unsettled_backlog(conn)
             metrics.due_unreleased.set(due)
             metrics.oldest_due_age.set(oldest_age)
+            metrics.unsettled_payouts.set(unsettled)
+            metrics.oldest_unsettled_payout_age.set(oldest_unsettled_age)
         except Exception as error:  # the database may be down; /readyz says so
             log.warning("hold_gauges_unavailable", error=str(error))
         await pause(stop, every_s)

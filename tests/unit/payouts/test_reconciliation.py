@@ -99,8 +99,9 @@ def test_differences_come_in_account_order() -> None:
         ("failed", "pending", False),
         ("created", "unknown", True),  # not sent yet
         ("created", "pending", True),
-        ("created", "paid", False),  # the bank paid, our row still says not settled
-        ("created", "refused", False),
+        # Not settled here: in flight until the retry records the bank's answer.
+        ("created", "paid", True),  # the bank paid, then did not answer; the retry settles it
+        ("created", "refused", True),
     ],
 )
 def test_a_payout_agrees_only_with_the_provider_status_it_implies(

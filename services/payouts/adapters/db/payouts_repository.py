@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import Row, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -28,6 +28,13 @@ class PayoutRow:
     failure_reason: str | None
     created_at: datetime
     completed_at: datetime | None
+    attempts: int
+    """Provider calls made for it so far."""
+    last_attempt_at: datetime | None
+    last_error: str | None
+    """Why the last call had no definite answer; None if every call had one."""
+    next_attempt_at: datetime | None
+    """When an unsettled payout is due again; None: due now (or settled)."""
 
     @property
     def payee(self) -> Payee:
@@ -46,7 +53,15 @@ def _payout(row: Row[Any]) -> PayoutRow:
         failure_reason=row.failure_reason,
         created_at=row.created_at,
         completed_at=row.completed_at,
+        attempts=int(row.attempts),
+        last_attempt_at=row.last_attempt_at,
+        last_error=row.last_error,
+        next_attempt_at=row.next_attempt_at,
     )
+
+
+_UNSETTLED = payouts.c.status == "created"
+_DUE = or_(payouts.c.next_attempt_at.is_(None), payouts.c.next_attempt_at <= func.clock_timestamp())
 
 
 async def start_run(
@@ -84,25 +99,29 @@ async def create_payout(
     return _payout(row)
 
 
-async def lock_unfinished_payout(conn: AsyncConnection, payout_id: str) -> PayoutRow | None:
-    """Lock a payout still `created` until commit; None if it is finished or another process is
-    settling it (locked rows are skipped), so only one process ever asks the bank about it."""
+async def lock_due_payout(conn: AsyncConnection, payout_id: str) -> PayoutRow | None:
+    """Lock a payout still `created` and due (by database time) until commit; None if it is
+    settled, not due yet, or another process holds it (locked rows are skipped), so only one
+    process at a time asks the bank about it, and never before its backoff has passed."""
     row = (
         await conn.execute(
             select(payouts)
-            .where(payouts.c.payout_id == payout_id, payouts.c.status == "created")
+            .where(payouts.c.payout_id == payout_id, _UNSETTLED, _DUE)
             .with_for_update(skip_locked=True)
         )
     ).first()
     return None if row is None else _payout(row)
 
 
-async def unfinished_payout_ids(conn: AsyncConnection, limit: int = 1_000) -> list[str]:
-    """Payouts still `created`, oldest first: left by a run that stopped before settling them."""
+async def due_payout_ids(conn: AsyncConnection, limit: int = 1_000) -> list[str]:
+    """Payouts still `created` whose next call is due, longest due first: left by a run that
+    stopped, or waiting for a retry after a call without a definite answer."""
     query = (
         select(payouts.c.payout_id)
-        .where(payouts.c.status == "created")
-        .order_by(payouts.c.created_at, payouts.c.payout_id)
+        .where(_UNSETTLED, _DUE)
+        .order_by(
+            func.coalesce(payouts.c.next_attempt_at, payouts.c.created_at), payouts.c.payout_id
+        )
         .limit(limit)
     )
     return list((await conn.execute(query)).scalars())
@@ -111,18 +130,61 @@ async def unfinished_payout_ids(conn: AsyncConnection, limit: int = 1_000) -> li
 async def finish_payout(
     conn: AsyncConnection, payout_id: str, status: str, failure_reason: str | None
 ) -> PayoutRow | None:
-    """Move a `created` payout to `paid` or `failed`; None if it was already finished."""
+    """Move a `created` payout to `paid` or `failed` after a definite answer (one more attempt);
+    None if it was already finished."""
     row = (
         await conn.execute(
             update(payouts)
-            .where(payouts.c.payout_id == payout_id, payouts.c.status == "created")
+            .where(payouts.c.payout_id == payout_id, _UNSETTLED)
             .values(
-                status=status, failure_reason=failure_reason, completed_at=func.clock_timestamp()
+                status=status,
+                failure_reason=failure_reason,
+                completed_at=func.clock_timestamp(),
+                attempts=payouts.c.attempts + 1,
+                last_attempt_at=func.clock_timestamp(),
+                next_attempt_at=None,
             )
             .returning(*payouts.c)
         )
     ).first()
     return None if row is None else _payout(row)
+
+
+async def postpone_payout(
+    conn: AsyncConnection, payout_id: str, error: str, retry_after: timedelta
+) -> PayoutRow | None:
+    """Record a call without a definite answer: the payout stays `created`, one more attempt,
+    due again `retry_after` from now (database time). None if it was already finished."""
+    row = (
+        await conn.execute(
+            update(payouts)
+            .where(payouts.c.payout_id == payout_id, _UNSETTLED)
+            .values(
+                attempts=payouts.c.attempts + 1,
+                last_attempt_at=func.clock_timestamp(),
+                last_error=error,
+                next_attempt_at=func.clock_timestamp() + retry_after,
+            )
+            .returning(*payouts.c)
+        )
+    ).first()
+    return None if row is None else _payout(row)
+
+
+async def unsettled_backlog(conn: AsyncConnection) -> tuple[int, float]:
+    """(payouts still `created`, seconds since the oldest of them was created; 0 when none)."""
+    row = (
+        await conn.execute(
+            select(
+                func.count(),
+                func.coalesce(
+                    func.extract("epoch", func.clock_timestamp() - func.min(payouts.c.created_at)),
+                    0,
+                ),
+            ).where(_UNSETTLED)
+        )
+    ).one()
+    return int(row[0]), max(float(row[1]), 0.0)
 
 
 async def get_payout(conn: AsyncConnection, payout_id: str) -> PayoutRow | None:

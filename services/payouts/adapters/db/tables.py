@@ -97,15 +97,30 @@ payouts = Table(
     Column("party_id", Text, nullable=False),
     Column("currency", Text, nullable=False),
     Column("amount", BigInteger, nullable=False, doc="minor units, > 0"),
-    Column("status", Text, nullable=False),
+    Column(
+        "status",
+        Text,
+        nullable=False,
+        doc="'created' until the provider answers definitely (DOMAIN.md's pending), then "
+        "'paid' or 'failed' (a refusal)",
+    ),
     Column("failure_reason", Text),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("completed_at", DateTime(timezone=True)),
+    Column("attempts", Integer, nullable=False, server_default="0", doc="provider calls made"),
+    Column("last_attempt_at", DateTime(timezone=True)),
+    Column("last_error", Text, doc="why the last call had no definite answer (timeout, error)"),
+    Column(
+        "next_attempt_at",
+        DateTime(timezone=True),
+        doc="when an unsettled payout is due for its next call; NULL: due now",
+    ),
     CheckConstraint("amount > 0", name="payout_amount_positive"),
     CheckConstraint("status IN ('created', 'paid', 'failed')", name="payout_status"),
     Index("payouts_by_payee", "party_type", "party_id", "created_at"),
     Index("payouts_by_run", "run_id"),
     Index("payouts_by_created_at", "created_at"),
+    Index("payouts_unsettled", "next_attempt_at", postgresql_where=text("status = 'created'")),
 )
 
 simulated_bank_transfers = Table(
@@ -122,3 +137,20 @@ simulated_bank_transfers = Table(
 )
 """The simulated bank's own books (local and test environments only): written in the bank's own
 transaction before it answers, so it remembers transfers across restarts as a real bank does."""
+
+simulated_bank_requests = Table(
+    "simulated_bank_requests",
+    metadata,
+    Column(
+        "payout_id", Text, primary_key=True, doc="every idempotency key the bank was called with"
+    ),
+    Column("party_type", Text, nullable=False),
+    Column("party_id", Text, nullable=False),
+    Column("currency", Text, nullable=False),
+    Column("amount", BigInteger, nullable=False, doc="minor units, as first asked"),
+    Column("calls", Integer, nullable=False, doc="every `pay` call with this key, answered or not"),
+    Column("first_called_at", DateTime(timezone=True), nullable=False),
+    Column("last_called_at", DateTime(timezone=True), nullable=False),
+)
+"""The simulated bank's call log: a key called but never booked timed out before the bank did
+anything; more than one call per key is a retry (the books still hold one transfer)."""
