@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha1sum | cut -c1-12)
 PY_SOURCES := shared services settlement_cli tests bench
 
-.PHONY: run test up down venv tools lint typecheck unit integration infra-up infra-down status bench docs clean
+.PHONY: run test up down venv tools lint typecheck unit integration infra-up infra-down status bench chaos docs clean
 
 run: venv  ## bring everything up, run the main job, stop on Ctrl-C
 	deploy/local/run.sh
@@ -59,6 +59,9 @@ infra-down:
 
 bench: venv  ## speed and memory on the real stack; writes bench/results.json (README: Performance)
 	deploy/local/with-infra.sh $(BIN)/python -m bench.run $(BENCH_ARGS)
+
+chaos: venv  ## the fault matrix on replicated services, on its own PostgreSQL and Kafka; writes bench/chaos.json
+	$(BIN)/python -m bench.chaos $(CHAOS_ARGS)
 
 docs: venv  ## regenerate docs/asyncapi.json from the event schemas
 	$(BIN)/python -m shared.events.asyncapi > docs/asyncapi.json
