@@ -15,6 +15,7 @@ from services.orders.api import orders, plans, shops, webhooks
 from services.orders.api.context import OrdersContext, webhooks_received_counter
 from services.orders.api.problems import as_problem
 from services.orders.domain.errors import OrdersDomainError
+from services.orders.service.parking import Parking, ParkingMetrics
 from services.orders.service.rate_limit import TokenBucketLimiter
 from services.orders.service.webhooks import WebhookPorts
 from services.orders.settings import OrdersSettings
@@ -35,6 +36,14 @@ def create_app(settings: ServiceSettings, *, clock: Callable[[], datetime] = utc
     )
     runtime = ServiceRuntime.from_settings(orders_settings)
     runtime.add_outbox_relay(outbox)
+    runtime.workers.append(
+        Parking(
+            engine=runtime.engine,
+            park_after=orders_settings.park_after,
+            sweep_every_s=orders_settings.park_sweep_s,
+            metrics=ParkingMetrics.register(runtime.registry),
+        ).run
+    )
     app = build_app(
         runtime,
         title="orders",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from pydantic import Field
 
 from shared.settings import ServiceSettings
@@ -30,3 +32,17 @@ class OrdersSettings(ServiceSettings):
     webhook_burst: int = Field(
         10_000, ge=1, validation_alias="ORDERS_WEBHOOK_BURST", description="per shop"
     )
+    park_after_s: float = Field(
+        7 * 86_400,
+        gt=0,
+        le=366 * 86_400,
+        validation_alias="ORDERS_PARK_AFTER_S",
+        description="an order not placed this long after its last fact has its facts parked",
+    )
+    park_sweep_s: float = Field(
+        60, gt=0, le=86_400, validation_alias="ORDERS_PARK_SWEEP_S", description="between sweeps"
+    )
+
+    @property
+    def park_after(self) -> timedelta:
+        return timedelta(seconds=self.park_after_s)

@@ -55,8 +55,15 @@ _CLAIM_AND_LOCK = (
     " INSERT INTO orders (shop_id, order_id, status, events)"
     " SELECT $1, $5, 'awaiting_placement', '[]'::jsonb WHERE EXISTS (SELECT FROM claim)"
     " ON CONFLICT (shop_id, order_id) DO UPDATE SET order_id = excluded.order_id"
-    " RETURNING events, terms)"
-    " SELECT events, terms FROM locked"
+    " RETURNING events, terms, status)"
+    " SELECT events, terms, status FROM locked"
+)
+# On the locked row of a parked order: its held facts come back (see ``parking``).
+_UNPARK = (
+    "WITH unparked AS (DELETE FROM parked_orders WHERE shop_id = $1 AND order_id = $2"
+    " RETURNING events)"
+    " UPDATE orders o SET events = unparked.events, status = 'awaiting_placement' FROM unparked"
+    " WHERE o.shop_id = $1 AND o.order_id = $2 RETURNING o.events"
 )
 _PRIOR_DELIVERY = (
     "SELECT body_sha256, event_id FROM webhook_deliveries WHERE shop_id = $1 AND webhook_id = $2"
@@ -128,6 +135,7 @@ class WebhookStore:
         row of order ``(shop_id, order_id)`` (created empty if absent) until the transaction
         ends; one round trip. Another shop's order of the same id is never read or locked.
 
+        The held facts of a parked order are taken back first (one more round trip, only then).
         Returns the locked order, or the earlier delivery of the same id (nothing locked). A
         concurrent delivery of the same id waits for the first one's transaction: if it
         committed, this returns its record; if it rolled back, this one becomes the first. The
@@ -139,7 +147,10 @@ class WebhookStore:
             _CLAIM_AND_LOCK, shop_id, webhook_id, body_sha256, event_id, order_id
         )
         if row is not None:
-            return stored_order(order_id, shop_id, row["events"], row["terms"])
+            events = row["events"]
+            if row["status"] == "parked":
+                events = await self._connection.fetchval(_UNPARK, shop_id, order_id)
+            return stored_order(order_id, shop_id, events, row["terms"])
         # A separate statement: the claim's snapshot predates a concurrent first delivery that
         # committed while this one waited on its row.
         prior = await self._connection.fetchrow(_PRIOR_DELIVERY, shop_id, webhook_id)
