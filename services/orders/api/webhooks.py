@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from datetime import datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -98,8 +99,8 @@ async def _receive(shop_id: str, request: Request, context: OrdersContext) -> We
     except ValidationError as error:
         parsed = _invalid_payload(error)
 
-    def admit(shop: Shop) -> WebhookDelivery:
-        verify_signature(shop.valid_secrets, body, request.headers)
+    def admit(shop: Shop, now: datetime) -> WebhookDelivery:
+        verify_signature(shop.valid_secrets(now), body, request.headers)
         webhook_id = request.headers["webhook-id"]
         if len(webhook_id) > MAX_WEBHOOK_ID_LENGTH or not webhook_id.isprintable():
             raise ProblemError(

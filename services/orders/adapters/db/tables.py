@@ -37,13 +37,19 @@ shops = Table(
     Column("shop_id", Text, primary_key=True),
     Column("region", Text, nullable=False),
     Column("currency", Text, nullable=False, doc="ISO 4217 code of the region's currency"),
-    Column("webhook_secret", Text, nullable=False, doc="whsec_<base64>; signs new webhooks"),
+    Column(
+        "webhook_secret",
+        Text,
+        nullable=False,
+        doc="signs new webhooks; sealed (adapters/secret_box.py), plain whsec_ before orders_0006",
+    ),
     Column(
         "previous_webhook_secret",
         Text,
         nullable=True,
-        doc="still accepted after a rotation until it is retired",
+        doc="sealed too; still accepted after a rotation until retired or expired",
     ),
+    Column("previous_secret_expires_at", DateTime(timezone=True), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
