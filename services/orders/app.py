@@ -85,6 +85,11 @@ def create_app(settings: ServiceSettings, *, clock: Callable[[], datetime] = utc
             burst=orders_settings.webhook_burst,
             clock=time.monotonic,
         ),
+        failed_verifications=TokenBucketLimiter(
+            rate_per_s=orders_settings.failed_verifications_per_s,
+            burst=orders_settings.failed_verifications_burst,
+            clock=time.monotonic,
+        ),
         webhooks_received=webhooks_received_counter(runtime.registry),
     )
     app.add_exception_handler(OrdersDomainError, _on_domain_error)

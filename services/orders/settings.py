@@ -36,6 +36,18 @@ class OrdersSettings(ServiceSettings):
     webhook_burst: int = Field(
         10_000, ge=1, validation_alias="ORDERS_WEBHOOK_BURST", description="per shop"
     )
+    failed_verifications_per_s: float = Field(
+        1,
+        gt=0,
+        validation_alias="ORDERS_FAILED_VERIFICATIONS_PER_S",
+        description="per client address: refill of its bucket of failed verifications",
+    )
+    failed_verifications_burst: int = Field(
+        20,
+        ge=1,
+        validation_alias="ORDERS_FAILED_VERIFICATIONS_BURST",
+        description="per client address: failed verifications (401, 404) before 429",
+    )
     secret_keys: SecretStr = Field(
         SecretStr(LOCAL_SECRET_KEYS),
         validation_alias="ORDERS_SECRET_KEYS",

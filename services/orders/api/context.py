@@ -20,6 +20,9 @@ class OrdersContext:
     shop_keeping: ShopKeeping
     webhook_ports: WebhookPorts
     limiter: TokenBucketLimiter
+    """Per verified shop."""
+    failed_verifications: TokenBucketLimiter
+    """Per client address: each failed verification (401, 404) takes a token."""
     webhooks_received: Counter
 
 
