@@ -18,6 +18,9 @@ class OrdersSettings(ServiceSettings):
     http_port: int = Field(8001, ge=1, le=65535, validation_alias="ORDERS_PORT")
     database_name: str = Field("orders", validation_alias="ORDERS_DB")
     database_url_override: str | None = Field(None, validation_alias="ORDERS_DATABASE_URL")
+    migration_database_url_override: str | None = Field(
+        None, validation_alias="ORDERS_MIGRATION_DATABASE_URL"
+    )
     http_workers: int = Field(
         1,
         ge=1,
