@@ -97,6 +97,26 @@ class SettlementClient:
         body = {"shop_id": shop_id, "region": region}
         return self._json("POST", f"{self.endpoints.orders}/v1/shops", json=body, ok=(200, 201))
 
+    def rotate_secret(self, shop_id: str) -> Json:
+        url = f"{self.endpoints.orders}/v1/shops/{shop_id}/secrets:rotate"
+        return self._json("POST", url, ok=(200,))
+
+    def retire_secret(self, shop_id: str) -> Json:
+        url = f"{self.endpoints.orders}/v1/shops/{shop_id}/secrets:retire"
+        return self._json("POST", url, ok=(200,))
+
+    def open_shop(self, shop_id: str, region: str) -> str:
+        """A webhook secret for the shop: created with it, or, when the shop exists (its secret
+        is shown only once), a fresh one from retiring the previous secret and rotating."""
+        secret = self.create_shop(shop_id, region)["webhook_secret"]
+        if secret is None:
+            self.retire_secret(shop_id)
+            secret = self.rotate_secret(shop_id)["webhook_secret"]
+        if not isinstance(secret, str):
+            url = f"{self.endpoints.orders}/v1/shops/{shop_id}/secrets:rotate"
+            raise ApiError("POST", url, 200, "the answer carries no webhook secret")
+        return secret
+
     def add_plan(self, shop_id: str, plan: Mapping[str, Any]) -> Json:
         url = f"{self.endpoints.orders}/v1/shops/{shop_id}/plans"
         return self._json("POST", url, json=dict(plan), ok=(201,))

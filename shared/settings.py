@@ -16,6 +16,7 @@ LOCAL_ADMIN_TOKEN = "local-admin-token-not-for-production"  # noqa: S105 (refuse
 LOCAL_SIGNING_KEY = "local-signing-key-not-for-production"
 _PLACEHOLDERS = {"", "changeme", "change-me", "secret", LOCAL_ADMIN_TOKEN, LOCAL_SIGNING_KEY}
 _MIN_SECRET_LENGTH = 32
+_DB_PLACEHOLDERS = {"", "settlement", "changeme", "change-me", "secret", "postgres"}
 
 
 class ServiceSettings(BaseSettings):
@@ -37,7 +38,18 @@ class ServiceSettings(BaseSettings):
     pg_host: str = Field("127.0.0.1", validation_alias="PG_HOST")
     pg_port: int = Field(5432, ge=1, le=65535, validation_alias="PG_PORT")
     pg_user: str = Field("settlement", validation_alias="PG_USER")
+    """The cluster's administrator: tooling only (creating databases, tests), never a service."""
     pg_password: SecretStr = Field(SecretStr("settlement"), validation_alias="PG_PASSWORD")
+    db_user: str | None = Field(None, validation_alias="DB_USER")
+    """The role this service connects as (default ``<service>_service``): data only, no DDL, and
+    INSERT and SELECT only on append-only tables (deploy/postgres/roles.sql, the migrations)."""
+    db_password: SecretStr = Field(SecretStr("settlement"), validation_alias="DB_PASSWORD")
+    db_owner_user: str = Field("settlement_owner", validation_alias="DB_OWNER_USER")
+    """The role that runs migrations and owns the tables and triggers."""
+    db_owner_password: SecretStr = Field(
+        SecretStr("settlement"), validation_alias="DB_OWNER_PASSWORD"
+    )
+    migration_database_url_override: str | None = None
     db_pool_size: int = Field(10, ge=1, le=100, validation_alias="DB_POOL_SIZE")
     db_pool_pre_ping: bool = Field(
         True, validation_alias="DB_POOL_PRE_PING", description="test connections at checkout"
@@ -57,13 +69,34 @@ class ServiceSettings(BaseSettings):
     outbox_batch_size: int = Field(500, ge=1, le=10_000, validation_alias="OUTBOX_BATCH_SIZE")
 
     @property
+    def service_role(self) -> str:
+        return self.db_user or f"{self.service_name}_service"
+
+    @property
     def database_url(self) -> str:
-        """SQLAlchemy URL (asyncpg driver) of this service's own database."""
+        """SQLAlchemy URL (asyncpg driver) of this service's own database, as its service role."""
         if self.database_url_override:
             return self.database_url_override
-        password = self.pg_password.get_secret_value()
+        return self._url(self.service_role, self.db_password)
+
+    @property
+    def migration_database_url(self) -> str:
+        """The same database as the owner role, for migrations. A ``*_DATABASE_URL`` override
+        without a ``*_MIGRATION_DATABASE_URL`` one serves for both (one role does everything)."""
+        if self.migration_database_url_override:
+            return self.migration_database_url_override
+        if self.database_url_override:
+            return self.database_url_override
+        return self._url(self.db_owner_user, self.db_owner_password)
+
+    @property
+    def admin_database_url(self) -> str:
+        """The same database as the cluster's administrator (tooling and tests only)."""
+        return self._url(self.pg_user, self.pg_password)
+
+    def _url(self, user: str, password: SecretStr) -> str:
         return (
-            f"postgresql+asyncpg://{self.pg_user}:{password}"
+            f"postgresql+asyncpg://{user}:{password.get_secret_value()}"
             f"@{self.pg_host}:{self.pg_port}/{self.database_name}"
         )
 
@@ -79,4 +112,8 @@ class ServiceSettings(BaseSettings):
                     f"{name.upper()} must be a real secret of at least {_MIN_SECRET_LENGTH} "
                     f"characters outside local mode"
                 )
+        if not self.database_url_override:
+            for name in ("db_password", "db_owner_password"):
+                if getattr(self, name).get_secret_value().lower() in _DB_PLACEHOLDERS:
+                    raise ValueError(f"{name.upper()} must be set outside local mode")
         return self

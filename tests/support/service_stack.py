@@ -17,7 +17,7 @@ from settlement_cli.config import Endpoints
 from settlement_cli.demo.catch_up import Pipeline
 from shared.kafka.topics import ensure_topics
 from shared.settings import LOCAL_ADMIN_TOKEN
-from tests.support.infra import KAFKA_BOOTSTRAP, fresh_database, unique_name
+from tests.support.infra import KAFKA_BOOTSTRAP, SETTINGS, as_role, fresh_database, unique_name
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("orders", "ledger", "payouts")
@@ -94,9 +94,16 @@ async def running_stack(
         processes = []
         database_urls = {}
         for name in SERVICES:
-            url, _ = await stack.enter_async_context(fresh_database(f"demo_{name}"))
+            # Least privilege, as deployed: the owner role migrates, the service role serves.
+            url, _ = await stack.enter_async_context(
+                fresh_database(f"demo_{name}", owner=SETTINGS.db_owner_user)
+            )
             database_urls[name] = url
-            env = {**common, f"{name.upper()}_DATABASE_URL": url}
+            env = {
+                **common,
+                f"{name.upper()}_DATABASE_URL": as_role(url, f"{name}_service"),
+                f"{name.upper()}_MIGRATION_DATABASE_URL": as_role(url, SETTINGS.db_owner_user),
+            }
             migrate = await _run(env, logs[name], "-m", f"services.{name}", "migrate")
             if await asyncio.wait_for(migrate.wait(), 120) != 0:
                 raise RuntimeError(f"{name} migrations failed:\n{logs[name].read_text()[-3000:]}")

@@ -10,14 +10,19 @@ from prometheus_client import CollectorRegistry, Counter
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.orders.service.rate_limit import TokenBucketLimiter
+from services.orders.service.shops import ShopKeeping
 from services.orders.service.webhooks import WebhookPorts
 
 
 @dataclass(frozen=True, slots=True)
 class OrdersContext:
     engine: AsyncEngine
+    shop_keeping: ShopKeeping
     webhook_ports: WebhookPorts
     limiter: TokenBucketLimiter
+    """Per verified shop."""
+    failed_verifications: TokenBucketLimiter
+    """Per client address: each failed verification (401, 404) takes a token."""
     webhooks_received: Counter
 
 

@@ -41,19 +41,27 @@ class ShopPublic(BaseModel):
     shop_id: str
     region: str
     currency: str
-    webhook_secret: str = Field(description="whsec_...; signs webhooks (Standard Webhooks)")
+    webhook_secret: str | None = Field(
+        description="whsec_...; signs webhooks (Standard Webhooks). Shown only when the shop is "
+        "created or its secret rotated; null otherwise"
+    )
     previous_secret_active: bool = Field(
-        description="True between a rotation and the retirement of the previous secret"
+        description="True between a rotation and the retirement or expiry of the previous secret"
+    )
+    previous_secret_expires_at: datetime | None = Field(
+        description="when the previous secret stops verifying (RFC 3339), while it is active"
     )
 
     @classmethod
-    def of(cls, shop: Shop) -> ShopPublic:
+    def of(cls, shop: Shop, now: datetime, *, show_secret: bool) -> ShopPublic:
+        active = shop.previous_secret_valid(now)
         return cls(
             shop_id=shop.shop_id,
             region=shop.region,
             currency=shop.currency,
-            webhook_secret=shop.webhook_secret,
-            previous_secret_active=shop.previous_webhook_secret is not None,
+            webhook_secret=shop.webhook_secret if show_secret else None,
+            previous_secret_active=active,
+            previous_secret_expires_at=shop.previous_secret_expires_at if active else None,
         )
 
 

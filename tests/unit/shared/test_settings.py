@@ -33,6 +33,15 @@ def test_production_starts_with_real_secrets_and_builds_the_database_url(
     monkeypatch.setenv("TOKEN_SIGNING_KEY", REAL_SECRET[::-1])
     monkeypatch.setenv("PG_HOST", "db.internal")
     monkeypatch.setenv("PG_PORT", "5433")
-    settings = ServiceSettings(database_name="ledger")
-    assert settings.database_url.startswith("postgresql+asyncpg://settlement:")
-    assert settings.database_url.endswith("@db.internal:5433/ledger")
+    monkeypatch.setenv("DB_PASSWORD", "serving-password")
+    monkeypatch.setenv("DB_OWNER_PASSWORD", "owner-password")
+    settings = ServiceSettings(service_name="ledger", database_name="ledger")
+    assert settings.database_url == (
+        "postgresql+asyncpg://ledger_service:serving-password@db.internal:5433/ledger"
+    )
+    assert settings.migration_database_url == (
+        "postgresql+asyncpg://settlement_owner:owner-password@db.internal:5433/ledger"
+    )
+    monkeypatch.delenv("DB_OWNER_PASSWORD")
+    with pytest.raises(ValueError, match="DB_OWNER_PASSWORD must be set"):
+        ServiceSettings(service_name="ledger", database_name="ledger")
