@@ -1,11 +1,13 @@
 """``POST /v1/shops/{shop_id}/webhooks``: the edge of the webhook use case.
 
-Checks, cheapest first, each answering a problem and recording nothing: 429 (per-shop token
-bucket, with ``Retry-After``), 413 (over 256 KiB), 404 (unknown shop), 401 (signature), 422
-(payload), then the use case (409 / 422). A field out of DOMAIN.md's bounds is a 422
+Checks, cheapest first, each answering a problem and recording nothing: 413 (a body over
+``MAX_WEBHOOK_BODY_BYTES``, 256 KiB, answered by the shared body-limit middleware before this
+endpoint runs: ``BODY_LIMITS`` is what the composition root registers), 429 (per-shop token
+bucket, with ``Retry-After``), 404 (unknown shop), 401 (signature), 422 (payload), then the use
+case (409 / 422). A field out of DOMAIN.md's bounds is a 422
 ``validation-error`` naming it in ``errors[].loc``, whether the schema or the domain
-(``paid_total``, ``occurred_at`` against the receipt time) found it. Every answer counts in
-``webhooks_received_total``.
+(``paid_total``, ``occurred_at`` against the receipt time) found it. Every answer this endpoint
+gives counts in ``webhooks_received_total``; a 413 in ``http_requests_total{status="413"}``.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from services.orders.adapters.db.shops import Shop
-from services.orders.api.body import read_limited_body
 from services.orders.api.context import ContextDep, OrdersContext
 from services.orders.api.problems import as_problem, invalid_payload
 from services.orders.api.schemas import ShopIdPath, WebhookAccepted
@@ -37,19 +38,21 @@ from shared.http.problems import ProblemError
 
 router = APIRouter(tags=["webhooks"])
 
+WEBHOOK_PATH = "/v1/shops/{shop_id}/webhooks"
+MAX_WEBHOOK_BODY_BYTES = 256 * 1024
+BODY_LIMITS = {WEBHOOK_PATH: MAX_WEBHOOK_BODY_BYTES}
 MAX_WEBHOOK_ID_LENGTH = 200
 _OUTCOME_BY_STATUS = {
     401: "bad_signature",
     404: "unknown_shop",
     409: "conflict",
-    413: "too_large",
     422: "invalid",
     429: "rate_limited",
 }
 
 
 @router.post(
-    "/v1/shops/{shop_id}/webhooks",
+    WEBHOOK_PATH,
     status_code=202,
     response_model=WebhookAccepted,
     openapi_extra={
@@ -89,7 +92,7 @@ async def _receive(shop_id: str, request: Request, context: OrdersContext) -> We
             type_suffix="rate-limited",
             headers={"Retry-After": str(max(1, math.ceil(wait_s)))},
         )
-    body = await read_limited_body(request)
+    body = await request.body()  # at most MAX_WEBHOOK_BODY_BYTES: the middleware saw to it
     # Parsed before authentication only to fetch a placement's plans with the shop; a bad
     # payload is reported after the signature check, so an unsigned caller learns nothing.
     parsed: WebhookCreate | ProblemError
