@@ -69,6 +69,7 @@ def create_app(settings: ServiceSettings, *, clock: Callable[[], datetime] = utc
             orders.router,
             tokens_router(),
         ],
+        body_limits=webhooks.BODY_LIMITS,
     )
     app.state.orders = OrdersContext(
         engine=runtime.engine,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from shared.auth import TokenAuthority
 from shared.db.engine import make_engine, ping
 from shared.db.outbox_relay import OutboxRelay
+from shared.http.body_limit import BodyLimitMiddleware
 from shared.http.health import health_router
 from shared.http.metrics import instrument
 from shared.http.problems import install_problem_handlers
@@ -86,9 +87,17 @@ class ServiceRuntime:
 
 
 def build_app(
-    runtime: ServiceRuntime, *, title: str, description: str, routers: Sequence[APIRouter]
+    runtime: ServiceRuntime,
+    *,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter],
+    body_limits: Mapping[str, int] | None = None,
 ) -> FastAPI:
-    """A FastAPI app with problem+json errors, request ids, metrics, probes and the workers."""
+    """A FastAPI app with problem+json errors, body limits, request ids, metrics, probes and the
+    workers. Every request body is at most ``OPERATOR_BODY_LIMIT_BYTES`` (64 KiB) unless
+    ``body_limits`` names another limit for its path template; it is checked before anything
+    reads, authenticates or parses the request (``shared/http/body_limit.py``)."""
     settings = runtime.settings
 
     @contextlib.asynccontextmanager
@@ -119,6 +128,8 @@ def build_app(
     app.include_router(
         health_router({"database": runtime.database_reachable, "kafka": runtime.kafka_reachable})
     )
+    # Inside the metrics and the request id, so a 413 is counted and carries its id.
+    app.add_middleware(BodyLimitMiddleware, limits=body_limits)
     instrument(app, settings.service_name, runtime.registry)
     app.add_middleware(RequestIdMiddleware)
     return app

@@ -29,7 +29,8 @@ class OrdersContext:
 def webhooks_received_counter(registry: CollectorRegistry) -> Counter:
     """``webhooks_received_total{type, outcome}``: type is one of the four webhook types or
     ``unknown``; outcome one of accepted, held, duplicate, bad_signature, unknown_shop,
-    invalid, conflict, too_large, rate_limited, error (both label sets are bounded)."""
+    invalid, conflict, rate_limited, error (both label sets are bounded). A body over the limit
+    is answered before the endpoint runs and counts in ``http_requests_total`` only."""
     return Counter(
         "webhooks_received",
         "Webhook deliveries answered, by webhook type and outcome.",

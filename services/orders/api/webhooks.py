@@ -1,14 +1,17 @@
 """``POST /v1/shops/{shop_id}/webhooks``: the edge of the webhook use case.
 
-Checks, cheapest first, each answering a problem and recording nothing: 429 for a client whose
-verifications keep failing (its address's bucket of failures is empty), 413 (over 256 KiB), 404
-(unknown shop), 401 (signature), 429 for a verified shop over its rate, 422 (payload), then the
-use case (409 / 422). Every 401 and 404 takes a token from the client's bucket of failures, so
-an unsigned flood or made-up shop ids are stopped per client, and never drain a real shop's
-rate, which is only counted once the signature holds. Every 429 carries ``Retry-After``. A field
-out of DOMAIN.md's bounds is a 422 ``validation-error`` naming it in ``errors[].loc``, whether
-the schema or the domain (``paid_total``, ``occurred_at`` against the receipt time) found it.
-Every answer counts in ``webhooks_received_total``.
+Checks, cheapest first, each answering a problem and recording nothing: 413 (a body over
+``MAX_WEBHOOK_BODY_BYTES``, 256 KiB, answered by the shared body-limit middleware before this
+endpoint runs: ``BODY_LIMITS`` is what the composition root registers), 429 for a client whose
+verifications keep failing (its address's bucket of failures is empty), 404 (unknown shop), 401
+(signature), 429 for a verified shop over its rate, 422 (payload), then the use case (409 /
+422). Every 401 and 404 takes a token from the client's bucket of failures, so an unsigned flood
+or made-up shop ids are stopped per client, and never drain a real shop's rate, which is only
+counted once the signature holds. Every 429 carries ``Retry-After``. A field out of DOMAIN.md's
+bounds is a 422 ``validation-error`` naming it in ``errors[].loc``, whether the schema or the
+domain (``paid_total``, ``occurred_at`` against the receipt time) found it. Every answer this
+endpoint gives counts in ``webhooks_received_total``; a 413 in
+``http_requests_total{status="413"}``.
 """
 
 from __future__ import annotations
@@ -22,7 +25,6 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from services.orders.adapters.db.shops import Shop
-from services.orders.api.body import read_limited_body
 from services.orders.api.context import ContextDep, OrdersContext
 from services.orders.api.problems import as_problem, invalid_payload
 from services.orders.api.schemas import ShopIdPath, WebhookAccepted
@@ -41,20 +43,22 @@ from shared.http.problems import ProblemError
 
 router = APIRouter(tags=["webhooks"])
 
+WEBHOOK_PATH = "/v1/shops/{shop_id}/webhooks"
+MAX_WEBHOOK_BODY_BYTES = 256 * 1024
+BODY_LIMITS = {WEBHOOK_PATH: MAX_WEBHOOK_BODY_BYTES}
 MAX_WEBHOOK_ID_LENGTH = 200
 _FAILED_VERIFICATION = (401, 404)
 _OUTCOME_BY_STATUS = {
     401: "bad_signature",
     404: "unknown_shop",
     409: "conflict",
-    413: "too_large",
     422: "invalid",
     429: "rate_limited",
 }
 
 
 @router.post(
-    "/v1/shops/{shop_id}/webhooks",
+    WEBHOOK_PATH,
     status_code=202,
     response_model=WebhookAccepted,
     openapi_extra={
@@ -90,7 +94,7 @@ async def _receive(shop_id: str, request: Request, context: OrdersContext) -> We
     failing = context.failed_verifications.wait_s(_client(request))
     if failing > 0:
         raise _too_many("This client failed verification too often; retry later.", failing)
-    body = await read_limited_body(request)
+    body = await request.body()  # at most MAX_WEBHOOK_BODY_BYTES: the middleware saw to it
     # Parsed before authentication only to fetch a placement's plans with the shop; a bad
     # payload is reported after the signature check, so an unsigned caller learns nothing.
     parsed: WebhookCreate | ProblemError

@@ -1,4 +1,10 @@
-"""`GET /v1/holds/{order_id}`, `POST /v1/payout-runs`, `GET /v1/payouts`."""
+"""`GET /v1/holds/{order_id}`, `POST /v1/payout-runs`, `GET /v1/payouts`.
+
+Privacy (DOMAIN.md "A party's money stays private", one rule in ``shared.privacy``): a hold shows
+the admin and the order's merchant every party's amount, a creator or an agency only its own leg
+(its status and instants are the order's and shown to every party); payouts are listed for the
+admin, or for a read token only its own party's; payout runs and reconciliation are admin-only.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ from services.payouts.api.deps import EngineDep, PayoutRunnerDep
 from services.payouts.api.schemas import HoldPublic, PayoutListPublic, PayoutPublic, PayoutRunPublic
 from shared.http.auth import AdminDep, PrincipalDep, require_read_access
 from shared.http.order_scope import resolve_shop
+from shared.privacy import visibility
 
 
 def payouts_router() -> APIRouter:
@@ -24,19 +31,19 @@ def payouts_router() -> APIRouter:
         engine: EngineDep,
         shop_id: Annotated[str | None, Query(description="the order's shop")] = None,
     ) -> HoldPublic:
-        """The order's hold; an order is (shop_id, order_id). The admin sees every party's
-        amount; the order's merchant, or a read token of a party in the hold, sees only that
-        party's amount; anyone else gets 404, as if the order did not exist. Several shops'
-        orders matching without ``shop_id`` answer 409 listing the shops."""
+        """The order's hold; an order is (shop_id, order_id). The admin and the order's
+        merchant see every party's amount; a creator or an agency in the hold sees only its
+        own; anyone else gets 404, as if the order did not exist (``shared.privacy``). Several
+        shops' orders matching without ``shop_id`` answer 409 listing the shops."""
         async with engine.connect() as conn:
             found = {hold.shop_id: hold for hold in await holds_of_order_id(conn, order_id)}
         parties = {
             shop: {("merchant", shop), *(a.party for a in hold.amounts)}
             for shop, hold in found.items()
         }
-        hold = found[resolve_shop(principal, order_id, parties, shop_id)]
-        visible = tuple(a for a in hold.amounts if principal.can_read(a.party_type, a.party_id))
-        return HoldPublic.of(hold, visible)
+        shop = resolve_shop(principal, order_id, parties, shop_id)
+        hold, sees = found[shop], visibility(principal, shop)
+        return HoldPublic.of(hold, tuple(a for a in hold.amounts if sees.shows(*a.party)))
 
     @router.post("/v1/payout-runs", status_code=201)
     async def create_payout_run(_: AdminDep, runner: PayoutRunnerDep) -> PayoutRunPublic:

@@ -116,7 +116,12 @@ async def test_an_order_is_readable_by_the_admin_its_shop_and_its_parties_only()
         control_character = await orders.client.get("/v1/orders/o%00", headers=ADMIN)
 
         assert admin[0] == merchant[0] == creator[0] == 200
-        assert admin[1] == merchant[1] == creator[1]
+        assert admin[1] == merchant[1]
+        # The creator sees what its commission comes from, not the order's totals or terms.
+        assert creator[1]["lines"] == admin[1]["lines"]
+        assert creator[1]["status"] == "placed" and creator[1]["creator_id"] == "c-1"
+        hidden = ("paid_total", "shipping_fee", "refunded_total", "terms")
+        assert [creator[1][field] for field in hidden] == [None] * len(hidden)
         order = admin[1]
         assert order["status"] == "placed"
         assert order["paid_total"] == 4299
