@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -15,16 +16,18 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shared.auth import TokenAuthority
+from shared.auth import RevocationList, TokenAuthority
 from shared.db.engine import make_engine, ping
 from shared.db.outbox_relay import OutboxRelay
 from shared.http.health import health_router
 from shared.http.metrics import instrument
 from shared.http.problems import install_problem_handlers
 from shared.http.request_id import RequestIdMiddleware
+from shared.http.token_revocations import token_revocations_router
 from shared.kafka.producer import KafkaSender
 from shared.logging import get_logger
 from shared.service.clock import utc_now
+from shared.service.token_revocations import TokenRevocations
 from shared.settings import ServiceSettings
 
 Worker = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
@@ -108,20 +111,47 @@ def build_app(
 
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
     app.state.runtime = runtime
+    revocations = _token_revocations(runtime)
+    runtime.workers.append(revocations.watch)
+    app.state.token_revocations = revocations
     app.state.token_authority = TokenAuthority(
         admin_token=settings.admin_token.get_secret_value(),
-        signing_key=settings.token_signing_key.get_secret_value().encode(),
+        signing_keys=settings.signing_keys,
         clock=utc_now,
+        read_token_ttl=settings.read_token_ttl,
+        max_read_token_ttl=settings.read_token_max_ttl,
+        revocations=revocations.revocations,
     )
     install_problem_handlers(app)
-    for router in routers:
+    for router in (*routers, token_revocations_router()):
         app.include_router(router)
     app.include_router(
-        health_router({"database": runtime.database_reachable, "kafka": runtime.kafka_reachable})
+        health_router(
+            {
+                "database": runtime.database_reachable,
+                "kafka": runtime.kafka_reachable,
+                "revocations": revocations.ready,
+            }
+        )
     )
     instrument(app, settings.service_name, runtime.registry)
     app.add_middleware(RequestIdMiddleware)
     return app
+
+
+def _token_revocations(runtime: ServiceRuntime) -> TokenRevocations:
+    settings = runtime.settings
+    return TokenRevocations(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        topic=settings.topic_revocations,
+        client_id=f"{settings.service_name}-revocations",
+        revocations=RevocationList(
+            max_staleness=timedelta(seconds=settings.revocations_max_staleness_s)
+        ),
+        sender=runtime.sender,
+        clock=utc_now,
+        registry=runtime.registry,
+    )
 
 
 def _outbox_metrics(relay: OutboxRelay, registry: CollectorRegistry) -> Worker:
