@@ -20,6 +20,7 @@ from shared.auth import (
     MAX_READ_TOKEN_LIFETIME,
     SigningKeys,
 )
+from shared.auth.tokens import parse_key_list
 from shared.events import auth_v1
 
 LOCAL_ADMIN_TOKEN = "local-admin-token-not-for-production"  # noqa: S105 (refused outside local)
@@ -113,7 +114,7 @@ class ServiceSettings(BaseSettings):
         """
         active = self.token_signing_key_id
         listed = _secret_or_none(self.token_signing_keys)
-        keys = dict(SigningKeys.parse(listed, active).keys) if listed else {}
+        keys = parse_key_list(listed) if listed else {}
         secret = _secret_or_none(self.token_signing_key)
         if secret is None and not keys:
             secret = LOCAL_SIGNING_KEY

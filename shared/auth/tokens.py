@@ -101,21 +101,26 @@ class SigningKeys:
 
     @classmethod
     def parse(cls, spec: str, active_key_id: str) -> SigningKeys:
-        """`"kid1:secret1,kid2:secret2"`; each secret is used as its UTF-8 bytes (as
-        `TOKEN_SIGNING_KEY` is), so it may hold ':' but no ',' or surrounding spaces."""
-        keys: dict[str, bytes] = {}
-        for entry in filter(None, (part.strip() for part in spec.split(","))):
-            key_id, colon, secret = entry.partition(":")
-            if not colon or not secret:
-                raise ValueError("each signing key must be written 'key-id:secret'")
-            if key_id in keys:
-                raise ValueError(f"key id {key_id!r} is given twice")
-            keys[key_id] = secret.encode()
-        return cls(active_key_id, keys)
+        """`"kid1:secret1,kid2:secret2"` (see `parse_key_list`)."""
+        return cls(active_key_id, parse_key_list(spec))
 
     @property
     def active_key(self) -> bytes:
         return self.keys[self.active_key_id]
+
+
+def parse_key_list(spec: str) -> dict[str, bytes]:
+    """`"kid1:secret1,kid2:secret2"` as {key id: key}; each secret is used as its UTF-8 bytes (as
+    `TOKEN_SIGNING_KEY` is), so it may hold ':' but no ',' or surrounding spaces."""
+    keys: dict[str, bytes] = {}
+    for entry in filter(None, (part.strip() for part in spec.split(","))):
+        key_id, colon, secret = entry.partition(":")
+        if not colon or not secret:
+            raise ValueError("each signing key must be written 'key-id:secret'")
+        if key_id in keys:
+            raise ValueError(f"key id {key_id!r} is given twice")
+        keys[key_id] = secret.encode()
+    return keys
 
 
 @dataclass(frozen=True)

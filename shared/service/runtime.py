@@ -148,7 +148,7 @@ def _token_revocations(runtime: ServiceRuntime) -> TokenRevocations:
         revocations=RevocationList(
             max_staleness=timedelta(seconds=settings.revocations_max_staleness_s)
         ),
-        sender=runtime.sender,
+        send=runtime.sender.send_batch,
         clock=utc_now,
         registry=runtime.registry,
     )

@@ -27,7 +27,7 @@ from shared.db.outbox import OutgoingRecord
 from shared.events import auth_v1
 from shared.events.envelope import from_kafka
 from shared.kafka.consumer import BatchConsumer, ConsumedRecord
-from shared.kafka.producer import KafkaSender
+from shared.kafka.dead_letters import SendBatch
 from shared.kafka.topics import ensure_topics
 from shared.kafka.worker import start_with_retry
 from shared.logging import get_logger
@@ -38,8 +38,17 @@ _FETCH_TIMEOUT_MS = 500
 _RETRY_PAUSE_S = 1.0
 
 
+async def ensure_revocations_topic(bootstrap_servers: str, topic: str = auth_v1.TOPIC) -> None:
+    """Create the revocations topic if missing: one partition (a handful of records a day, read
+    whole by everyone), compacted, no dead-letter topic."""
+    await ensure_topics(
+        bootstrap_servers, [topic], partitions=1, config=auth_v1.TOPIC_CONFIG, dead_letters=False
+    )
+
+
 class TokenRevocations:
-    """Publishes revocations to `topic` and feeds `revocations` from it (`watch`)."""
+    """Publishes revocations to `topic` with `send` (a `KafkaSender.send_batch`) and feeds
+    `revocations` from the topic (`watch`)."""
 
     def __init__(
         self,
@@ -48,7 +57,7 @@ class TokenRevocations:
         topic: str,
         client_id: str,
         revocations: RevocationList,
-        sender: KafkaSender,
+        send: SendBatch,
         clock: Callable[[], datetime],
         registry: CollectorRegistry | None = None,
     ) -> None:
@@ -56,7 +65,7 @@ class TokenRevocations:
         self._topic = topic
         self._client_id = client_id
         self.revocations = revocations
-        self._sender = sender
+        self._send = send
         self._clock = clock
         self._metrics = _Metrics(registry, revocations, clock) if registry is not None else None
 
@@ -106,13 +115,7 @@ class TokenRevocations:
         self.revocations.attach_feed()
         while not stop.is_set():
             try:
-                await ensure_topics(
-                    self._bootstrap_servers,
-                    [self._topic],
-                    partitions=1,
-                    config=auth_v1.TOPIC_CONFIG,
-                    dead_letters=False,
-                )
+                await ensure_revocations_topic(self._bootstrap_servers, self._topic)
                 break
             except Exception as error:
                 log.warning("revocations_topic_unavailable", error=str(error))
@@ -162,9 +165,7 @@ class TokenRevocations:
 
     async def _publish(self, event: auth_v1.AuthEvent, now: datetime) -> None:
         record = auth_v1.to_record(event, event_id=uuid4().hex, time=now)
-        await self._sender.send_batch(
-            [OutgoingRecord(self._topic, record.key, record.value, record.headers)]
-        )
+        await self._send([OutgoingRecord(self._topic, record.key, record.value, record.headers)])
         log.info("read_token_revocation_published", type=event.TYPE, key=event.record_key)
 
 
