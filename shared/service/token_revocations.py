@@ -89,12 +89,14 @@ class TokenRevocations:
         """Revoke the party's tokens issued before `issued_before` (default: now) everywhere.
 
         The topic keeps only the latest record per party, so the instant published is never
-        earlier than one this process already knows: a revocation is widened, never narrowed.
+        earlier than one this process knows, and it must know them all (else
+        `RevocationsUnavailable`): a revocation is widened, never narrowed.
         """
         now = self._clock()
         wanted = issued_before or now
         if wanted > now:
             raise ValueError("issued_before must not be in the future")
+        self.revocations.ensure_current(now)
         known = self.revocations.party_revoked_before(party_type, party_id)
         event = auth_v1.PartyTokensRevoked(
             party_type=party_type,
