@@ -1,5 +1,6 @@
 """Issuing and revoking read tokens over HTTP, with the revocations sent to a fake broker."""
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -8,7 +9,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from shared.auth import RevocationList, TokenAuthority
+from shared.auth import RevocationList, RevocationsUnavailable, TokenAuthority
 from shared.db.outbox import OutgoingRecord
 from shared.events import auth_v1
 from shared.events.envelope import from_kafka
@@ -312,3 +313,31 @@ async def test_read_tokens_get_503_while_revocations_are_not_loaded_and_the_admi
     assert (waiting.status_code, problem_type(waiting)) == (503, "revocations-unavailable")
     assert waiting.headers["retry-after"] == "1"
     assert (admin.status_code, loaded.status_code) == (200, 200)
+
+
+async def test_a_process_that_cannot_reach_the_broker_refuses_read_tokens_and_is_not_ready(
+    client: httpx.AsyncClient, revocations: RevocationList, clock: Clock, broker: FakeBroker
+) -> None:
+    issued = await issue(client)
+    feed = TokenRevocations(
+        bootstrap_servers="127.0.0.1:1",  # nothing listens there
+        topic=TOPIC,
+        client_id="test",
+        revocations=revocations,
+        send=broker.send_batch,
+        clock=clock,
+    )
+    stop = asyncio.Event()
+    watching = asyncio.create_task(feed.watch(stop))
+    try:
+        await asyncio.sleep(0.3)
+        refused = await reads(client, issued["token"])
+        admin = await client.get("/v1/balances/creator/c-1", headers=ADMIN_HEADERS)
+        with pytest.raises(RevocationsUnavailable):
+            await feed.ready()
+    finally:
+        stop.set()
+        await asyncio.wait_for(watching, 10)
+
+    assert (refused.status_code, problem_type(refused)) == (503, "revocations-unavailable")
+    assert admin.status_code == 200
