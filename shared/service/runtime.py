@@ -31,6 +31,7 @@ from shared.service.token_revocations import TokenRevocations
 from shared.settings import ServiceSettings
 
 Worker = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+_REVOCATIONS_LOAD_TIMEOUT_S = 30.0
 log = get_logger(__name__)
 
 
@@ -93,12 +94,17 @@ def build_app(
 ) -> FastAPI:
     """A FastAPI app with problem+json errors, request ids, metrics, probes and the workers."""
     settings = runtime.settings
+    revocations = _token_revocations(runtime)
+    runtime.workers.append(revocations.watch)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.sender.start()
         stop = asyncio.Event()
         tasks = [asyncio.create_task(worker(stop)) for worker in runtime.workers]
+        # Serve once the revoked tokens are known; later, read tokens wait for them (503).
+        if not await revocations.wait_loaded(_REVOCATIONS_LOAD_TIMEOUT_S):
+            log.warning("token_revocations_not_loaded", timeout_s=_REVOCATIONS_LOAD_TIMEOUT_S)
         log.info("service_started", port=settings.http_port)
         try:
             yield
@@ -111,8 +117,6 @@ def build_app(
 
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
     app.state.runtime = runtime
-    revocations = _token_revocations(runtime)
-    runtime.workers.append(revocations.watch)
     app.state.token_revocations = revocations
     app.state.token_authority = TokenAuthority(
         admin_token=settings.admin_token.get_secret_value(),

@@ -68,6 +68,7 @@ class TokenRevocations:
         self._send = send
         self._clock = clock
         self._metrics = _Metrics(registry, revocations, clock) if registry is not None else None
+        self._loaded = asyncio.Event()
 
     async def revoke_token(
         self, token_id: str, expires_at: datetime | None = None
@@ -108,6 +109,14 @@ class TokenRevocations:
         self.revocations.revoke_party(party_type, party_id, event.issued_before)
         return event
 
+    async def wait_loaded(self, timeout_s: float) -> bool:
+        """Wait until `watch` first read the topic to its end; False if `timeout_s` passed."""
+        try:
+            await asyncio.wait_for(self._loaded.wait(), timeout_s)
+        except TimeoutError:
+            return False
+        return True
+
     async def ready(self) -> None:
         """Readiness: raises while read tokens cannot be checked against the revocations."""
         self.revocations.ensure_current(self._clock())
@@ -142,6 +151,7 @@ class TokenRevocations:
             caught_up_at = await consumer.caught_up_at()
             if caught_up_at is not None:
                 self.revocations.mark_current(datetime.fromtimestamp(caught_up_at, UTC))
+                self._loaded.set()
             self.revocations.prune(self._clock())
 
     def apply(self, record: ConsumedRecord) -> None:
