@@ -130,9 +130,25 @@ class SettlementClient:
         url = f"{self.endpoints.orders}/v1/orders/{order_id}"
         return self._json("GET", url, params={"shop_id": shop_id} if shop_id else None)
 
-    def issue_token(self, party_type: str, party_id: str) -> Json:
-        body = {"party_type": party_type, "party_id": party_id}
+    def issue_token(self, party_type: str, party_id: str, expires_in: int | None = None) -> Json:
+        body: dict[str, Any] = {"party_type": party_type, "party_id": party_id}
+        if expires_in is not None:
+            body["expires_in"] = expires_in
         return self._json("POST", f"{self.endpoints.orders}/v1/tokens", json=body, ok=(200, 201))
+
+    def revoke_token(self, token_or_id: str) -> Json:
+        """Revoke a read token given itself (``rt2.``...) or its token id."""
+        is_token = token_or_id.startswith(("rt1.", "rt2."))
+        body = {"token": token_or_id} if is_token else {"token_id": token_or_id}
+        url = f"{self.endpoints.orders}/v1/tokens/revocations"
+        return self._json("POST", url, json=body, ok=(201,))
+
+    def revoke_party_tokens(
+        self, party_type: str, party_id: str, issued_before: str | None = None
+    ) -> Json:
+        body = {"party_type": party_type, "party_id": party_id, "issued_before": issued_before}
+        url = f"{self.endpoints.orders}/v1/tokens/party-revocations"
+        return self._json("POST", url, json=body, ok=(201,))
 
     def send_webhook(self, shop_id: str, secret: str, webhook_id: str, body: bytes) -> Json:
         """Post a Standard Webhooks delivery signed now with ``secret`` (202 expected)."""

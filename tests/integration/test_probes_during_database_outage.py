@@ -101,7 +101,7 @@ async def test_livez_stays_up_and_readyz_follows_the_database_down_and_back() ->
             await asyncio.to_thread(postgres, env, "stop")
             assert await ready_status(client, 503) == 503
             body = (await client.get("/readyz")).json()
-            assert body["checks"] == {"database": "failed", "kafka": "ok"}
+            assert body["checks"] == {"database": "failed", "kafka": "ok", "revocations": "ok"}
             assert (await client.get("/livez")).status_code == 200
 
             await asyncio.to_thread(postgres, env, "start")
