@@ -20,8 +20,8 @@ from shared.auth import (
     MAX_READ_TOKEN_LIFETIME,
     SigningKeys,
 )
-from shared.auth.tokens import parse_key_list
 from shared.events import auth_v1
+from shared.read_tokens import parse_key_list
 
 LOCAL_ADMIN_TOKEN = "local-admin-token-not-for-production"  # noqa: S105 (refused outside local)
 LOCAL_SIGNING_KEY = "local-signing-key-not-for-production"

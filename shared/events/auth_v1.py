@@ -12,9 +12,9 @@ from typing import Annotated
 
 from pydantic import Field
 
-from shared.auth.tokens import MAX_READ_TOKEN_LIFETIME, TOKEN_ID_PATTERN, ReadPartyType
 from shared.events.common import EventModel, Id, Timestamp, payee_key
 from shared.events.topic_schema import TopicSchema
+from shared.read_tokens import MAX_READ_TOKEN_LIFETIME, TOKEN_ID_PATTERN, ReadPartyType
 
 TOPIC = "auth.revocations.v1"
 SOURCE = "/settlement/auth"

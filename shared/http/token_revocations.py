@@ -15,10 +15,10 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from shared.auth import ReadPartyType, Unauthorized
-from shared.auth.tokens import TOKEN_ID_PATTERN
 from shared.events import auth_v1
 from shared.http.auth import AdminDep, PartyId, TokenAuthorityDep
 from shared.http.problems import ProblemError
+from shared.read_tokens import TOKEN_ID_PATTERN
 from shared.service.token_revocations import TokenRevocations
 
 _log = structlog.get_logger(__name__)

@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from shared.auth import MAX_READ_TOKEN_LIFETIME, ReadClaims, RevocationList, Unauthorized
-from shared.auth.revocations import RevocationsUnavailable
+from shared.revocation_list import RevocationsUnavailable
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)

@@ -1,8 +1,9 @@
-"""Who is calling: the admin (one static token) or the reader of one party (a read token).
+"""Operator authentication: one admin token, and signed, revocable read tokens scoped to one party.
 
 Every service authenticates alone, with no call to another service and no database: the admin
-token is a shared secret, a read token is signed with a shared key (`shared.auth.tokens`), and
-revocations reach every process through Kafka into its `RevocationList`.
+token is a shared secret, a read token is signed with a shared key (`shared.read_tokens`: the
+format, its keys and key ids), and revocations reach every process through Kafka into its
+`RevocationList` (`shared.revocation_list`; fed by `shared.service.token_revocations`).
 """
 
 import hashlib
@@ -12,18 +13,44 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import uuid4
 
-from shared.auth.revocations import RevocationList
-from shared.auth.tokens import (
+from shared.read_tokens import (
+    DEFAULT_KEY_ID,
     MAX_READ_TOKEN_LIFETIME,
+    PARTY_ID_MAX_LENGTH,
+    READ_PARTY_TYPES,
     READ_TOKEN_PREFIX,
     IssuedToken,
     ReadClaims,
     ReadPartyType,
     SigningKeys,
     Unauthorized,
+    UnauthorizedReason,
     issue_read_token,
     verify_token,
 )
+from shared.revocation_list import RevocationList, RevocationsUnavailable
+
+__all__ = [
+    "DEFAULT_KEY_ID",
+    "DEFAULT_MAX_READ_TOKEN_TTL",
+    "DEFAULT_READ_TOKEN_TTL",
+    "MAX_READ_TOKEN_LIFETIME",
+    "PARTY_ID_MAX_LENGTH",
+    "READ_PARTY_TYPES",
+    "IssuedToken",
+    "Principal",
+    "ReadClaims",
+    "ReadPartyType",
+    "RevocationList",
+    "RevocationsUnavailable",
+    "SigningKeys",
+    "TokenAuthority",
+    "Unauthorized",
+    "UnauthorizedReason",
+    "issue_read_token",
+    "principal_of",
+    "verify_token",
+]
 
 DEFAULT_READ_TOKEN_TTL = timedelta(hours=24)
 DEFAULT_MAX_READ_TOKEN_TTL = timedelta(days=7)

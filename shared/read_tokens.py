@@ -190,7 +190,7 @@ def verify_token(keys: SigningKeys, token: str, *, now: datetime) -> ReadClaims:
     """Check a read token's key id, signature and expiry, or raise `Unauthorized` saying why.
 
     The signature is checked before the payload is parsed, so nothing unsigned is interpreted.
-    Revocation is not checked here (see `shared.auth.revocations`).
+    Revocation is not checked here (see `shared.revocation_list`).
     """
     require_aware(now)
     if token.startswith(_LEGACY_PREFIX):

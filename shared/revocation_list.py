@@ -18,8 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from shared.auth.tokens import MAX_READ_TOKEN_LIFETIME, ReadClaims, Unauthorized, require_aware
 from shared.events.rfc3339 import format_utc
+from shared.read_tokens import MAX_READ_TOKEN_LIFETIME, ReadClaims, Unauthorized, require_aware
 
 
 class RevocationsUnavailable(Exception):  # noqa: N818 -- a state, like Unauthorized
