@@ -31,6 +31,7 @@ from shared.kafka.dead_letters import SendBatch
 from shared.kafka.topics import ensure_topics
 from shared.kafka.worker import start_with_retry
 from shared.logging import get_logger
+from shared.stopping import pause as _pause
 
 log = get_logger(__name__)
 
@@ -210,8 +211,3 @@ class _Metrics:
             "Records on the revocations topic that could not be read (skipped).",
             registry=registry,
         )
-
-
-async def _pause(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), seconds)

@@ -12,7 +12,6 @@ orders mean a shop sends deliveries, refunds or cancellations for orders it neve
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -21,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.orders.adapters.db.parking import park_stale_orders, parked_count
 from shared.logging import get_logger
+from shared.stopping import repeat
 
 log = get_logger(__name__)
 
@@ -79,10 +79,4 @@ class Parking:
 
     async def run(self, stop: asyncio.Event) -> None:
         """The worker: a sweep every ``sweep_every_s`` until ``stop``."""
-        while not stop.is_set():
-            try:
-                await self.sweep()
-            except Exception as error:  # the database may be down; the next sweep retries
-                log.warning("orders_parking_failed", error=str(error))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.sweep_every_s)
+        await repeat(stop, self.sweep_every_s, self.sweep, name="orders_parking")

@@ -9,12 +9,12 @@ keep the old one after it, restart; once the gauge reads 0 on every replica, dro
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 from prometheus_client import CollectorRegistry, Gauge
 
 from services.orders.service.shops import ShopKeeping, reseal_secrets, shops_to_reseal
 from shared.logging import get_logger
+from shared.stopping import repeat
 
 log = get_logger(__name__)
 
@@ -37,10 +37,4 @@ class Resealing:
         return resealed
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await self.once()
-            except Exception as error:  # the database may be down; the next round retries
-                log.warning("webhook_secrets_reseal_failed", error=str(error))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self._every_s)
+        await repeat(stop, self._every_s, self.once, name="webhook_secrets_reseal")
