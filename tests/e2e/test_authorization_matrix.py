@@ -32,8 +32,12 @@ from tests.support.service_stack import SERVICES, running_stack
 
 pytestmark = pytest.mark.e2e
 
-UNAUTHENTICATED = {"none": "missing", "malformed": "malformed", "expired": "expired"}
-UNAUTHENTICATED |= {"revoked": "revoked"}  # principal -> the 401's `reason`
+UNAUTHENTICATED = {  # principal -> the `reason` of its 401
+    "none": "missing",
+    "malformed": "malformed",
+    "expired": "expired",
+    "revoked": "revoked",
+}
 READERS = tuple(
     f"{party}_{whose}" for party in ("merchant", "creator", "agency") for whose in ("own", "other")
 )

@@ -10,6 +10,7 @@ secret or a revoked made-up party harm nothing the test reads afterwards.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import quote
@@ -117,27 +118,32 @@ def test_a_control_character_in_any_id_of_a_path_or_query_is_a_problem_not_a_500
     admin = {"Authorization": f"Bearer {stack.endpoints.admin_token}"}
     failures = []
     with httpx.Client(base_url=base_url, headers=admin, timeout=30) as client:
-        for path, operations in document["paths"].items():
-            for method, operation in operations.items():
-                for name, where in _string_parameters(operation):
-                    for value in CONTROL_CHARACTERS:
-                        plain = {
-                            p: PLAIN.get(p, "x")
-                            for p, w in _string_parameters(operation)
-                            if w == "path"
-                        }
-                        if where == "path":
-                            url, params = path.format(**(plain | {name: quote(value, safe="")})), {}
-                        else:
-                            url, params = path.format(**plain), {name: value}
-                        response = client.request(method, url, params=params)
-                        what = f"{method.upper()} {url} {params!r}: {response.status_code}"
-                        content_type = response.headers.get("content-type")
-                        if response.status_code >= 500 or (
-                            response.status_code >= 400 and content_type != PROBLEM_MEDIA_TYPE
-                        ):
-                            failures.append(f"{what} {content_type} {response.text[:200]}")
+        for method, url, params in _with_a_control_character(document):
+            response = client.request(method, url, params=params)
+            content_type = response.headers.get("content-type")
+            if response.status_code >= 500 or (
+                response.status_code >= 400 and content_type != PROBLEM_MEDIA_TYPE
+            ):
+                failures.append(
+                    f"{method} {url} {params!r}: {response.status_code} {response.text[:200]}"
+                )
     assert not failures, "\n".join(failures)
+
+
+def _with_a_control_character(
+    document: dict[str, Any],
+) -> Iterator[tuple[str, str, dict[str, str]]]:
+    """(method, URL, query) for each string parameter of each operation and each value of
+    `CONTROL_CHARACTERS`, the operation's other path parameters plain."""
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            parameters = list(_string_parameters(operation))
+            plain = {name: PLAIN.get(name, "x") for name, where in parameters if where == "path"}
+            for (name, where), value in itertools.product(parameters, CONTROL_CHARACTERS):
+                if where == "path":
+                    yield method.upper(), path.format(**(plain | {name: quote(value, safe="")})), {}
+                else:
+                    yield method.upper(), path.format(**plain), {name: value}
 
 
 def _string_parameters(operation: dict[str, Any]) -> Iterator[tuple[str, str]]:
