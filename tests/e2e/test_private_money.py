@@ -335,4 +335,4 @@ async def test_bodies_under_the_limit_still_work_chunked_or_not(scene: Scene) ->
     )
 
     assert created[0] == 201 and json.loads(created[2])["shop_id"] == shop_id
-    assert issued[0] == 201 and json.loads(issued[2])["token"].startswith("rt1.")
+    assert issued[0] == 201 and json.loads(issued[2])["token"].startswith("rt2.")
