@@ -34,10 +34,12 @@ from services.ledger.api.schemas import (
     TrialBalancePublic,
 )
 from services.ledger.api.statements import build_statement, by_currency
+from shared.auth.tokens import is_valid_party_id
 from shared.csv_cells import csv_text
 from shared.events import rfc3339
 from shared.events.common import PARTY_TYPES
 from shared.http.auth import AdminDep, PrincipalDep, require_read_access
+from shared.http.ids import IdPath, ShopIdQuery
 from shared.http.order_scope import resolve_shop
 from shared.http.problems import ProblemError
 from shared.privacy import visibility
@@ -83,7 +85,7 @@ def _after(cursor: str | None) -> tuple[str, str] | None:
     except (ValueError, binascii.Error, RecursionError):
         after = None
     match after:
-        case [str(party_type), str(party_id)]:
+        case [str(party_type), str(party_id)] if all(map(is_valid_party_id, after)):
             return party_type, party_id
     raise ProblemError(
         422, "Invalid cursor", "cursor is not one this API returned", type_suffix="invalid-cursor"
@@ -122,7 +124,7 @@ def ledger_router() -> APIRouter:
     @router.get("/v1/balances/{party_type}/{party_id}")
     async def balances(
         party_type: str,
-        party_id: str,
+        party_id: IdPath,
         principal: PrincipalDep,
         request: Request,
         as_of: Annotated[str | None, Query(description="RFC 3339 instant")] = None,
@@ -138,10 +140,10 @@ def ledger_router() -> APIRouter:
 
     @router.get("/v1/orders/{order_id}/entries")
     async def order_entries(
-        order_id: str,
+        order_id: IdPath,
         principal: PrincipalDep,
         request: Request,
-        shop_id: Annotated[str | None, Query(description="the order's shop")] = None,
+        shop_id: ShopIdQuery = None,
     ) -> OrderEntriesPublic:
         """The entries of the shop's order with their postings. An order is (shop_id,
         order_id): a merchant token reads its own shop's, a creator or agency token only orders
@@ -178,7 +180,7 @@ def ledger_router() -> APIRouter:
     @router.get("/v1/statements/{party_type}/{party_id}", response_model=None)
     async def statement(
         party_type: str,
-        party_id: str,
+        party_id: IdPath,
         principal: PrincipalDep,
         request: Request,
         start: Annotated[str | None, Query(alias="from", description="RFC 3339, inclusive")] = None,

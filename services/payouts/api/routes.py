@@ -8,8 +8,6 @@ admin, or for a read token only its own party's; payout runs and reconciliation 
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from fastapi import APIRouter, Query
 
 from services.payouts.adapters.db.holds_repository import holds_of_order_id
@@ -17,6 +15,7 @@ from services.payouts.adapters.db.payouts_repository import list_payouts
 from services.payouts.api.deps import EngineDep, PayoutRunnerDep
 from services.payouts.api.schemas import HoldPublic, PayoutListPublic, PayoutPublic, PayoutRunPublic
 from shared.http.auth import AdminDep, PrincipalDep, require_read_access
+from shared.http.ids import ID_PATTERN, IdPath, ShopIdQuery
 from shared.http.order_scope import resolve_shop
 from shared.privacy import visibility
 
@@ -26,10 +25,10 @@ def payouts_router() -> APIRouter:
 
     @router.get("/v1/holds/{order_id}")
     async def read_hold(
-        order_id: str,
+        order_id: IdPath,
         principal: PrincipalDep,
         engine: EngineDep,
-        shop_id: Annotated[str | None, Query(description="the order's shop")] = None,
+        shop_id: ShopIdQuery = None,
     ) -> HoldPublic:
         """The order's hold; an order is (shop_id, order_id). The admin and the order's
         merchant see every party's amount; a creator or an agency in the hold sees only its
@@ -62,8 +61,8 @@ def payouts_router() -> APIRouter:
     async def read_payouts(
         principal: PrincipalDep,
         engine: EngineDep,
-        party_type: str | None = Query(None, max_length=32),
-        party_id: str | None = Query(None, min_length=1, max_length=200),
+        party_type: str | None = Query(None, max_length=32, pattern=ID_PATTERN),
+        party_id: str | None = Query(None, min_length=1, max_length=200, pattern=ID_PATTERN),
     ) -> PayoutListPublic:
         """Payouts, newest first (at most 500). A read token sees only its own party's payouts
         (its party is the default filter); the admin may filter by party or list all."""
