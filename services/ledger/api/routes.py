@@ -34,7 +34,6 @@ from services.ledger.api.schemas import (
     TrialBalancePublic,
 )
 from services.ledger.api.statements import build_statement, by_currency
-from shared.auth.tokens import is_valid_party_id
 from shared.csv_cells import csv_text
 from shared.events import rfc3339
 from shared.events.common import PARTY_TYPES
@@ -43,6 +42,7 @@ from shared.http.ids import IdPath, ShopIdQuery
 from shared.http.order_scope import resolve_shop
 from shared.http.problems import ProblemError
 from shared.privacy import visibility
+from shared.read_tokens import is_valid_party_id
 
 
 def _engine(request: Request) -> AsyncEngine:
