@@ -72,7 +72,7 @@ def open_shops(client: SettlementClient, run_id: str) -> list[tuple[str, str]]:
     shops = []
     for n in range(SHOPS):
         shop_id = f"bench-{run_id}-shop-{n}"
-        secret = client.create_shop(shop_id, "UK")["webhook_secret"]
+        secret = client.open_shop(shop_id, "UK")
         client.add_plan(shop_id, {"type": "shop", "rate_bps": 500})
         shops.append((shop_id, secret))
     return shops

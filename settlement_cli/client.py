@@ -97,6 +97,26 @@ class SettlementClient:
         body = {"shop_id": shop_id, "region": region}
         return self._json("POST", f"{self.endpoints.orders}/v1/shops", json=body, ok=(200, 201))
 
+    def rotate_secret(self, shop_id: str) -> Json:
+        url = f"{self.endpoints.orders}/v1/shops/{shop_id}/secrets:rotate"
+        return self._json("POST", url, ok=(200,))
+
+    def retire_secret(self, shop_id: str) -> Json:
+        url = f"{self.endpoints.orders}/v1/shops/{shop_id}/secrets:retire"
+        return self._json("POST", url, ok=(200,))
+
+    def open_shop(self, shop_id: str, region: str) -> str:
+        """A webhook secret for the shop: created with it, or, when the shop exists (its secret
+        is shown only once), a fresh one from retiring the previous secret and rotating."""
+        secret = self.create_shop(shop_id, region)["webhook_secret"]
+        if secret is None:
+            self.retire_secret(shop_id)
+            secret = self.rotate_secret(shop_id)["webhook_secret"]
+        if not isinstance(secret, str):
+            url = f"{self.endpoints.orders}/v1/shops/{shop_id}/secrets:rotate"
+            raise ApiError("POST", url, 200, "the answer carries no webhook secret")
+        return secret
+
     def add_plan(self, shop_id: str, plan: Mapping[str, Any]) -> Json:
         url = f"{self.endpoints.orders}/v1/shops/{shop_id}/plans"
         return self._json("POST", url, json=dict(plan), ok=(201,))
@@ -110,9 +130,25 @@ class SettlementClient:
         url = f"{self.endpoints.orders}/v1/orders/{order_id}"
         return self._json("GET", url, params={"shop_id": shop_id} if shop_id else None)
 
-    def issue_token(self, party_type: str, party_id: str) -> Json:
-        body = {"party_type": party_type, "party_id": party_id}
+    def issue_token(self, party_type: str, party_id: str, expires_in: int | None = None) -> Json:
+        body: dict[str, Any] = {"party_type": party_type, "party_id": party_id}
+        if expires_in is not None:
+            body["expires_in"] = expires_in
         return self._json("POST", f"{self.endpoints.orders}/v1/tokens", json=body, ok=(200, 201))
+
+    def revoke_token(self, token_or_id: str) -> Json:
+        """Revoke a read token given itself (``rt2.``...) or its token id."""
+        is_token = token_or_id.startswith(("rt1.", "rt2."))
+        body = {"token": token_or_id} if is_token else {"token_id": token_or_id}
+        url = f"{self.endpoints.orders}/v1/tokens/revocations"
+        return self._json("POST", url, json=body, ok=(201,))
+
+    def revoke_party_tokens(
+        self, party_type: str, party_id: str, issued_before: str | None = None
+    ) -> Json:
+        body = {"party_type": party_type, "party_id": party_id, "issued_before": issued_before}
+        url = f"{self.endpoints.orders}/v1/tokens/party-revocations"
+        return self._json("POST", url, json=body, ok=(201,))
 
     def send_webhook(self, shop_id: str, secret: str, webhook_id: str, body: bytes) -> Json:
         """Post a Standard Webhooks delivery signed now with ``secret`` (202 expected)."""

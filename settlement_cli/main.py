@@ -110,9 +110,36 @@ def order_entries(order_id: str) -> None:
 
 
 @app.command("token")
-def issue_token(party_type: PartyType, party_id: PartyId) -> None:
-    """Issue a read-only token scoped to one party (for its own balances and statements)."""
-    _call(lambda c: c.issue_token(party_type, party_id))
+def issue_token(
+    party_type: PartyType,
+    party_id: PartyId,
+    expires_in: Annotated[
+        int | None, typer.Option(help="lifetime in seconds (default and maximum: the services')")
+    ] = None,
+) -> None:
+    """Issue a read-only token scoped to one party (for its own balances and statements); the
+    answer carries its token_id, to revoke it."""
+    _call(lambda c: c.issue_token(party_type, party_id, expires_in))
+
+
+@app.command("revoke-token")
+def revoke_token(
+    token: Annotated[str, typer.Argument(help="the read token itself, or its token_id")],
+) -> None:
+    """Revoke one read token; every service refuses it within seconds."""
+    _call(lambda c: c.revoke_token(token))
+
+
+@app.command("revoke-party-tokens")
+def revoke_party_tokens(
+    party_type: PartyType,
+    party_id: PartyId,
+    issued_before: Annotated[
+        str | None, typer.Option(help="RFC 3339; tokens issued before it (default: now)")
+    ] = None,
+) -> None:
+    """Revoke every read token of a party issued before an instant (e.g. a compromised account)."""
+    _call(lambda c: c.revoke_party_tokens(party_type, party_id, issued_before))
 
 
 @app.command("balances")

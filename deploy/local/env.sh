@@ -8,13 +8,17 @@ KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
 PG_PORT="${PG_PORT:-5432}"
 PG_USER="${PG_USER:-settlement}"
 PG_PASSWORD="${PG_PASSWORD:-settlement}"
+# The roles the services use (deploy/postgres/roles.sql): the owner migrates, each service
+# connects as <service>_service with DB_PASSWORD.
+DB_OWNER_PASSWORD="${DB_OWNER_PASSWORD:-settlement}"
+DB_PASSWORD="${DB_PASSWORD:-settlement}"
 KAFKA_VERSION="4.1.1"
 # The cache is keyed by the pom, so a changed classpath is fetched anew.
 KAFKA_POM_HASH="$(sha1sum "$ROOT_DIR/deploy/local/kafka/pom.xml" | cut -c1-10)"
 KAFKA_LIBS="$CACHE_DIR/kafka-$KAFKA_VERSION-$KAFKA_POM_HASH/libs"
 mkdir -p "$STATE_DIR"
 # What the services and tests started from these scripts read (shared/settings.py).
-export PG_PORT PG_USER PG_PASSWORD KAFKA_BOOTSTRAP="${KAFKA_BOOTSTRAP:-127.0.0.1:$KAFKA_PORT}"
+export PG_PORT PG_USER PG_PASSWORD DB_OWNER_PASSWORD DB_PASSWORD KAFKA_BOOTSTRAP="${KAFKA_BOOTSTRAP:-127.0.0.1:$KAFKA_PORT}"
 
 log() { printf '[%s] %s\n' "$(basename "$0")" "$*" >&2; }
 

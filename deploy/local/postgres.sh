@@ -58,10 +58,15 @@ start() {
   [ -f "$PG_DATA/PG_VERSION" ] || init_cluster
   log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
   as_owner "$PG_BIN/pg_ctl" -D "$PG_DATA" -o "-p $PG_PORT" -l "$PG_STATE/server.log" -w -t 60 start >/dev/null
+  # Roles and databases (least privilege: deploy/postgres/roles.sql), then what an older setup
+  # created as the administrator moves to the owner role.
+  local sql="$ROOT_DIR/deploy/postgres"
+  as_owner "$PG_BIN/psql" -h "$PG_STATE" -p "$PG_PORT" -U "$PG_USER" -d postgres -q \
+    -v ON_ERROR_STOP=1 -v owner_password="$DB_OWNER_PASSWORD" \
+    -v service_password="$DB_PASSWORD" -f - < "$sql/roles.sql" >/dev/null
   for db in "${DATABASES[@]}"; do
-    as_owner "$PG_BIN/psql" -h "$PG_STATE" -p "$PG_PORT" -U "$PG_USER" -d postgres -qtAc \
-      "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1 ||
-      as_owner "$PG_BIN/psql" -h "$PG_STATE" -p "$PG_PORT" -U "$PG_USER" -d postgres -qc "CREATE DATABASE $db"
+    as_owner "$PG_BIN/psql" -h "$PG_STATE" -p "$PG_PORT" -U "$PG_USER" -d "$db" -q \
+      -v ON_ERROR_STOP=1 -f - < "$sql/owned-by-owner.sql" >/dev/null
   done
   log "PostgreSQL is up"
 }

@@ -16,6 +16,8 @@ start() {
   export ADMIN_TOKEN TOKEN_SIGNING_KEY
   ADMIN_TOKEN=$(local_secret ADMIN_TOKEN admin-token)
   TOKEN_SIGNING_KEY=$(local_secret TOKEN_SIGNING_KEY token-signing-key)
+  # Seals webhook secrets at rest: a key ring of one generated 32-byte key (README, Rotating keys).
+  export ORDERS_SECRET_KEYS="${ORDERS_SECRET_KEYS:-k1:$(local_secret ORDERS_SECRET_KEY orders-secret-key)}"
   export ORDERS_PORT LEDGER_PORT PAYOUTS_PORT
   # Reconciliation in the payouts service reads the ledger's balances over its API.
   export PAYOUTS_LEDGER_URL="${PAYOUTS_LEDGER_URL:-http://127.0.0.1:$LEDGER_PORT}"

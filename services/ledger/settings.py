@@ -15,6 +15,9 @@ class LedgerSettings(ServiceSettings):
     http_port: int = Field(8002, ge=1, le=65535, validation_alias="LEDGER_PORT")
     database_name: str = Field("ledger", validation_alias="LEDGER_DB")
     database_url_override: str | None = Field(None, validation_alias="LEDGER_DATABASE_URL")
+    migration_database_url_override: str | None = Field(
+        None, validation_alias="LEDGER_MIGRATION_DATABASE_URL"
+    )
     consumer_group: str = Field("ledger", min_length=1, validation_alias="LEDGER_CONSUMER_GROUP")
     """Kafka group of the fold consumer; positions live in the database, so the group only
     spreads partitions over replicas and shows lag in Kafka tooling."""

@@ -11,11 +11,15 @@ from fastapi import FastAPI, Request
 from starlette.responses import Response
 
 from services.orders.adapters.db.tables import outbox
+from services.orders.adapters.secret_box import SecretBox
 from services.orders.api import orders, plans, shops, webhooks
 from services.orders.api.context import OrdersContext, webhooks_received_counter
 from services.orders.api.problems import as_problem
 from services.orders.domain.errors import OrdersDomainError
+from services.orders.service.parking import Parking, ParkingMetrics
 from services.orders.service.rate_limit import TokenBucketLimiter
+from services.orders.service.resealing import Resealing
+from services.orders.service.shops import ShopKeeping
 from services.orders.service.webhooks import WebhookPorts
 from services.orders.settings import OrdersSettings
 from shared.http.auth import tokens_router
@@ -35,6 +39,24 @@ def create_app(settings: ServiceSettings, *, clock: Callable[[], datetime] = utc
     )
     runtime = ServiceRuntime.from_settings(orders_settings)
     runtime.add_outbox_relay(outbox)
+    box = SecretBox(orders_settings.secret_key_ring)
+    shop_keeping = ShopKeeping(
+        engine=runtime.engine,
+        box=box,
+        clock=clock,
+        previous_secret_grace=orders_settings.previous_secret_grace,
+    )
+    runtime.workers.append(
+        Resealing(shop_keeping, orders_settings.reseal_every_s, runtime.registry).run
+    )
+    runtime.workers.append(
+        Parking(
+            engine=runtime.engine,
+            park_after=orders_settings.park_after,
+            sweep_every_s=orders_settings.park_sweep_s,
+            metrics=ParkingMetrics.register(runtime.registry),
+        ).run
+    )
     app = build_app(
         runtime,
         title="orders",
@@ -47,18 +69,26 @@ def create_app(settings: ServiceSettings, *, clock: Callable[[], datetime] = utc
             orders.router,
             tokens_router(),
         ],
+        body_limits=webhooks.BODY_LIMITS,
     )
     app.state.orders = OrdersContext(
         engine=runtime.engine,
+        shop_keeping=shop_keeping,
         webhook_ports=WebhookPorts(
             engine=runtime.engine,
             outbox=outbox,
             topic=orders_settings.topic_orders,
             clock=clock,
+            box=box,
         ),
         limiter=TokenBucketLimiter(
             rate_per_s=orders_settings.webhook_rate_per_s,
             burst=orders_settings.webhook_burst,
+            clock=time.monotonic,
+        ),
+        failed_verifications=TokenBucketLimiter(
+            rate_per_s=orders_settings.failed_verifications_per_s,
+            burst=orders_settings.failed_verifications_burst,
             clock=time.monotonic,
         ),
         webhooks_received=webhooks_received_counter(runtime.registry),

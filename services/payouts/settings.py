@@ -14,6 +14,9 @@ class PayoutsSettings(ServiceSettings):
     http_port: int = Field(8003, ge=1, le=65535, validation_alias="PAYOUTS_PORT")
     database_name: str = Field("payouts", validation_alias="PAYOUTS_DB")
     database_url_override: str | None = Field(None, validation_alias="PAYOUTS_DATABASE_URL")
+    migration_database_url_override: str | None = Field(
+        None, validation_alias="PAYOUTS_MIGRATION_DATABASE_URL"
+    )
     ledger_consumer_group: str = Field(
         "payouts-ledger", min_length=1, validation_alias="PAYOUTS_LEDGER_CONSUMER_GROUP"
     )

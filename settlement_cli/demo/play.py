@@ -57,7 +57,7 @@ def play(
     progress.step(f"opening {len(scenario.shops)} shops and their commission plans")
     secrets = {}
     for shop in scenario.shops:
-        secrets[shop.shop_id] = client.create_shop(shop.shop_id, shop.region)["webhook_secret"]
+        secrets[shop.shop_id] = client.open_shop(shop.shop_id, shop.region)
         for plan in shop.plans:
             client.add_plan(shop.shop_id, plan)
         kinds = ", ".join(f"{p['type']} {p['rate_bps']} bps" for p in shop.plans)

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.db.outbox import OUTBOX_CHANNEL, OutgoingRecord
 from shared.logging import get_logger
+from shared.stopping import pause as _sleep_or_stop
 
 SendBatch = Callable[[Sequence[OutgoingRecord]], Awaitable[None]]
 
@@ -134,11 +135,6 @@ class OutboxRelay:
                 )
             ).one()
         return OutboxBacklog(int(row[0]), row[1], float(row[2]))
-
-
-async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), seconds)
 
 
 async def _wait_for_any(stop: asyncio.Event, wake: asyncio.Event, seconds: float) -> None:

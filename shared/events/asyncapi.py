@@ -1,4 +1,4 @@
-"""The AsyncAPI 3.0 description of the three topics, generated from the pydantic schemas the code
+"""The AsyncAPI 3.0 description of the topics, generated from the pydantic schemas the code
 uses (`python -m shared.events.asyncapi > docs/asyncapi.json`; a test keeps the file current)."""
 
 from __future__ import annotations
@@ -8,13 +8,15 @@ import sys
 from types import ModuleType
 from typing import Any
 
-from shared.events import ledger_v1, orders_v1, payouts_v1
+from shared.events import auth_v1, ledger_v1, orders_v1, payouts_v1
 
-TOPIC_MODULES: tuple[ModuleType, ...] = (orders_v1, ledger_v1, payouts_v1)
+TOPIC_MODULES: tuple[ModuleType, ...] = (orders_v1, ledger_v1, payouts_v1, auth_v1)
 _DESCRIPTIONS = {
     orders_v1.TOPIC: "Order facts accepted by the orders service from shop webhooks.",
     ledger_v1.TOPIC: "What the ledger posted: pending legs, reversals, releases, payouts.",
     payouts_v1.TOPIC: "Releases of held funds and the life of each payout.",
+    auth_v1.TOPIC: "Revoked read tokens, read whole by every process of every service; "
+    "compacted (latest record per key), records older than the longest token lifetime deleted.",
 }
 _CE_HEADERS: dict[str, Any] = {
     "type": "object",
@@ -84,7 +86,8 @@ def build() -> dict[str, Any]:
         "info": {
             "title": "Settlement platform events",
             "version": "1.0.0",
-            "description": "Topics of the orders, ledger and payouts services. Amounts are "
+            "description": "Topics of the orders, ledger and payouts services, and the revoked "
+            "read tokens every service follows. Amounts are "
             "integer minor units of the event's currency; rates are integer basis points.",
         },
         "defaultContentType": "application/json",

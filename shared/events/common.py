@@ -48,7 +48,9 @@ Currency = Annotated[str, AfterValidator(_settled_currency)]
 """ISO 4217 code of a settled currency (`shared.money.CURRENCY_EXPONENTS`), e.g. `GBP`."""
 Region = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
 """Region code as configured in the project (`ID`, `UK`, `US`, `VN`, `CN`, ...)."""
-Id = Annotated[str, Field(min_length=1, max_length=200)]
+ID_MAX_LENGTH = 200
+"""The longest id (shop, order, party, payout...) the system accepts, in characters."""
+Id = Annotated[str, Field(min_length=1, max_length=ID_MAX_LENGTH)]
 
 
 def _rfc3339_only(value: object) -> object:

@@ -10,11 +10,12 @@ for who is calling::
     @router.post("/v1/payout-runs")
     async def run_payouts(_: AdminDep) -> ...:
 
-No or an invalid token answers 401 with `WWW-Authenticate`; a valid read token where the admin
-is needed, or for another party, answers 403.
+No or an invalid (malformed, expired, revoked...) token answers 401 with `WWW-Authenticate` and
+a `reason`; a valid read token where the admin is needed, or for another party, answers 403; a read
+token while this process cannot check revocations answers 503 with `Retry-After`.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 
 import structlog
@@ -22,12 +23,20 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.auth import PARTY_ID_MAX_LENGTH, Principal, ReadPartyType, TokenAuthority, Unauthorized
+from shared.auth import (
+    MAX_READ_TOKEN_LIFETIME,
+    PARTY_ID_MAX_LENGTH,
+    Principal,
+    ReadPartyType,
+    RevocationsUnavailable,
+    TokenAuthority,
+    Unauthorized,
+)
 from shared.http.problems import ProblemError
 
 _REALM = 'Bearer realm="settlement"'
 # Declared for the OpenAPI document only; the header is parsed by TokenAuthority.
-_bearer = HTTPBearer(auto_error=False, description="The admin token or a read token (rt1.)")
+_bearer = HTTPBearer(auto_error=False, description="The admin token or a read token (rt2.)")
 
 _log = structlog.get_logger(__name__)
 
@@ -61,6 +70,14 @@ async def current_principal(
             extra={"reason": error.reason},
             headers={"WWW-Authenticate": challenge},
         ) from None
+    except RevocationsUnavailable as error:
+        raise ProblemError(
+            503,
+            "Read tokens unavailable",
+            f"{error} Read tokens are refused until this service has every revocation.",
+            type_suffix="revocations-unavailable",
+            headers={"Retry-After": "1"},
+        ) from None
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
@@ -91,17 +108,28 @@ def _forbidden(detail: str) -> ProblemError:
     )
 
 
+PartyId = Annotated[
+    str, Field(min_length=1, max_length=PARTY_ID_MAX_LENGTH, pattern=r"^[^\x00-\x1f\x7f]+$")
+]
+
+
 class TokenCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     party_type: ReadPartyType
-    party_id: str = Field(
-        min_length=1, max_length=PARTY_ID_MAX_LENGTH, pattern=r"^[^\x00-\x1f\x7f]+$"
+    party_id: PartyId
+    expires_in: int | None = Field(
+        None,
+        ge=60,
+        le=int(MAX_READ_TOKEN_LIFETIME.total_seconds()),
+        description="lifetime in seconds; default READ_TOKEN_TTL_S, at most READ_TOKEN_MAX_TTL_S",
     )
 
 
 class TokenPublic(BaseModel):
     token: str
+    token_id: str = Field(description="the token's id (jti), to revoke it")
+    key_id: str = Field(description="the id of the key that signed it")
     expires_at: datetime = Field(description="RFC 3339, UTC")
 
 
@@ -113,15 +141,30 @@ def tokens_router() -> APIRouter:
     async def create_token(
         body: TokenCreate, _: AdminDep, authority: TokenAuthorityDep, response: Response
     ) -> TokenPublic:
-        issued = authority.issue(body.party_type, body.party_id)
+        ttl = None if body.expires_in is None else timedelta(seconds=body.expires_in)
+        if ttl is not None and ttl > authority.max_read_token_ttl:
+            raise ProblemError(
+                422,
+                "Lifetime too long",
+                f"expires_in may be at most {int(authority.max_read_token_ttl.total_seconds())} "
+                "seconds.",
+                type_suffix="token-lifetime-too-long",
+            )
+        issued = authority.issue(body.party_type, body.party_id, ttl=ttl)
         _log.info(
             "read_token_issued",
             party_type=body.party_type,
             party_id=body.party_id,
             token_id=issued.token_id,
+            key_id=issued.key_id,
             expires_at=issued.expires_at.isoformat(),
         )
         response.headers["Cache-Control"] = "no-store"  # a credential (RFC 6749 5.1)
-        return TokenPublic(token=issued.token, expires_at=issued.expires_at)
+        return TokenPublic(
+            token=issued.token,
+            token_id=issued.token_id,
+            key_id=issued.key_id,
+            expires_at=issued.expires_at,
+        )
 
     return router

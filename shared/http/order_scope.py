@@ -7,24 +7,17 @@ creator or agency token those it is a party to, the admin all. An order the call
 answers exactly like one that does not exist (404), so ids cannot be probed; several readable
 matches without ``shop_id`` answer 409 listing only those shops. The orders service keeps the
 same rule with typed domain errors (its ``service/queries.py`` uses ``readable``) and answers
-with the same problems.
+with the same problems. Which amounts of the order the caller then sees is
+``shared.privacy.visibility``.
 """
 
 from collections.abc import Collection, Mapping
 
 from shared.auth import Principal
 from shared.http.problems import ProblemError
+from shared.privacy import Party, readable
 
-Party = tuple[str, str]
-
-
-def readable(principal: Principal, shop_id: str, parties: Collection[Party]) -> bool:
-    """May ``principal`` read the order of ``shop_id`` whose parties are ``parties``?"""
-    if principal.is_admin:
-        return True
-    if principal.party_type == "merchant":
-        return principal.party_id == shop_id
-    return (str(principal.party_type), str(principal.party_id)) in parties
+__all__ = ["Party", "readable", "resolve_shop"]
 
 
 def resolve_shop(

@@ -20,7 +20,8 @@ def producer_config(bootstrap_servers: str, client_id: str) -> dict[str, Any]:
     }
 
 
-def consumer_config(bootstrap_servers: str, group_id: str, client_id: str) -> dict[str, Any]:
+def consumer_config(bootstrap_servers: str, group_id: str | None, client_id: str) -> dict[str, Any]:
+    """`group_id=None`: no group; the consumer reads every partition and commits nothing."""
     return {
         "bootstrap_servers": bootstrap_servers,
         "group_id": group_id,

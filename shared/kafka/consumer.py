@@ -75,10 +75,13 @@ class _SeekToStoredPositions(ConsumerRebalanceListener):  # type: ignore[misc]
 
 
 class BatchConsumer:
+    """Batches from `topics`, as a member of `group_id`, or with `group_id=None` alone: every
+    partition, from the earliest record, nothing committed (every process sees every record)."""
+
     def __init__(
         self,
         bootstrap_servers: str,
-        group_id: str,
+        group_id: str | None,
         topics: Sequence[str],
         *,
         client_id: str,
@@ -129,6 +132,22 @@ class BatchConsumer:
     async def seek(self, offsets: Mapping[PositionKey, int]) -> None:
         for (topic, partition), offset in offsets.items():
             self._consumer.seek(TopicPartition(topic, partition), offset)
+
+    async def caught_up_at(self) -> float | None:
+        """The latest time (Unix seconds, from the broker's last fetch answers) at which this
+        consumer had every record of every assigned partition, or None while it is behind or has
+        no partition (the topic does not exist yet)."""
+        assignment = self._consumer.assignment()
+        times: list[int] = []
+        for tp in assignment:
+            highwater = self._consumer.highwater(tp)
+            fetched_at = self._consumer.last_poll_timestamp(tp)
+            if highwater is None or fetched_at is None:
+                return None
+            if await self._consumer.position(tp) < highwater:
+                return None
+            times.append(fetched_at)
+        return min(times) / 1000 if times else None
 
     async def lag(self) -> dict[PositionKey, int]:
         """Records between this consumer's position and each partition's high-water mark."""

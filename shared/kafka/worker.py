@@ -16,14 +16,10 @@ from shared.kafka.consumer_metrics import ConsumerMetrics
 from shared.kafka.dead_letters import BatchHandler, SendBatch, is_transient
 from shared.kafka.dead_letters import process_with_dead_letters as _process
 from shared.logging import get_logger
+from shared.stopping import pause as _pause
 
 log = get_logger(__name__)
 StoredPositions = Callable[[], Awaitable[Mapping[PositionKey, int]]]
-
-
-async def _pause(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), seconds)
 
 
 async def start_with_retry(consumer: BatchConsumer, stop: asyncio.Event, name: str) -> bool:

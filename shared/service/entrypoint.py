@@ -8,6 +8,7 @@ from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
+from sqlalchemy.engine import make_url
 
 from shared.db.migrations import upgrade_to_head
 from shared.logging import configure_logging
@@ -29,7 +30,9 @@ def main(
     settings = settings_factory()
     configure_logging(settings.service_name, settings.log_level)
     if command == "migrate":
-        upgrade_to_head(migrations_dir, settings.database_url)
+        upgrade_to_head(
+            migrations_dir, settings.migration_database_url, grant_to=_service_role(settings)
+        )
     elif command == "serve":
         workers = settings.http_workers
         if workers > 1 and app_factory is None:
@@ -46,3 +49,10 @@ def main(
         )
     else:
         raise SystemExit(f"usage: python -m services.{settings.service_name} migrate|serve")
+
+
+def _service_role(settings: ServiceSettings) -> str | None:
+    """The role to grant to: the one the service serves as, when migrations run as another."""
+    serving = make_url(settings.database_url).username
+    migrating = make_url(settings.migration_database_url).username
+    return serving if serving and serving != migrating else None

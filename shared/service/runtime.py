@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -15,19 +16,23 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shared.auth import TokenAuthority
+from shared.auth import RevocationList, TokenAuthority
 from shared.db.engine import make_engine, ping
 from shared.db.outbox_relay import OutboxRelay
+from shared.http.body_limit import BodyLimitMiddleware
 from shared.http.health import health_router
 from shared.http.metrics import instrument
 from shared.http.problems import install_problem_handlers
 from shared.http.request_id import RequestIdMiddleware
+from shared.http.token_revocations import token_revocations_router
 from shared.kafka.producer import KafkaSender
 from shared.logging import get_logger
 from shared.service.clock import utc_now
+from shared.service.token_revocations import TokenRevocations
 from shared.settings import ServiceSettings
 
 Worker = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+_REVOCATIONS_LOAD_TIMEOUT_S = 30.0
 log = get_logger(__name__)
 
 
@@ -86,16 +91,29 @@ class ServiceRuntime:
 
 
 def build_app(
-    runtime: ServiceRuntime, *, title: str, description: str, routers: Sequence[APIRouter]
+    runtime: ServiceRuntime,
+    *,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter],
+    body_limits: Mapping[str, int] | None = None,
 ) -> FastAPI:
-    """A FastAPI app with problem+json errors, request ids, metrics, probes and the workers."""
+    """A FastAPI app with problem+json errors, body limits, request ids, metrics, probes and the
+    workers. Every request body is at most ``OPERATOR_BODY_LIMIT_BYTES`` (64 KiB) unless
+    ``body_limits`` names another limit for its path template; it is checked before anything
+    reads, authenticates or parses the request (``shared/http/body_limit.py``)."""
     settings = runtime.settings
+    revocations = _token_revocations(runtime)
+    runtime.workers.append(revocations.watch)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.sender.start()
         stop = asyncio.Event()
         tasks = [asyncio.create_task(worker(stop)) for worker in runtime.workers]
+        # Serve once the revoked tokens are known; later, read tokens wait for them (503).
+        if not await revocations.wait_loaded(_REVOCATIONS_LOAD_TIMEOUT_S):
+            log.warning("token_revocations_not_loaded", timeout_s=_REVOCATIONS_LOAD_TIMEOUT_S)
         log.info("service_started", port=settings.http_port)
         try:
             yield
@@ -108,20 +126,47 @@ def build_app(
 
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
     app.state.runtime = runtime
+    app.state.token_revocations = revocations
     app.state.token_authority = TokenAuthority(
         admin_token=settings.admin_token.get_secret_value(),
-        signing_key=settings.token_signing_key.get_secret_value().encode(),
+        signing_keys=settings.signing_keys,
         clock=utc_now,
+        read_token_ttl=settings.read_token_ttl,
+        max_read_token_ttl=settings.read_token_max_ttl,
+        revocations=revocations.revocations,
     )
     install_problem_handlers(app)
-    for router in routers:
+    for router in (*routers, token_revocations_router()):
         app.include_router(router)
     app.include_router(
-        health_router({"database": runtime.database_reachable, "kafka": runtime.kafka_reachable})
+        health_router(
+            {
+                "database": runtime.database_reachable,
+                "kafka": runtime.kafka_reachable,
+                "revocations": revocations.ready,
+            }
+        )
     )
+    # Inside the metrics and the request id, so a 413 is counted and carries its id.
+    app.add_middleware(BodyLimitMiddleware, limits=body_limits)
     instrument(app, settings.service_name, runtime.registry)
     app.add_middleware(RequestIdMiddleware)
     return app
+
+
+def _token_revocations(runtime: ServiceRuntime) -> TokenRevocations:
+    settings = runtime.settings
+    return TokenRevocations(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        topic=settings.topic_revocations,
+        client_id=f"{settings.service_name}-revocations",
+        revocations=RevocationList(
+            max_staleness=timedelta(seconds=settings.revocations_max_staleness_s)
+        ),
+        send=runtime.sender.send_batch,
+        clock=utc_now,
+        registry=runtime.registry,
+    )
 
 
 def _outbox_metrics(relay: OutboxRelay, registry: CollectorRegistry) -> Worker:

@@ -87,10 +87,10 @@ async def ready_status(client: httpx.AsyncClient, want: int, timeout_s: float = 
 
 async def test_livez_stays_up_and_readyz_follows_the_database_down_and_back() -> None:
     with own_postgres() as env:
-        settings = ServiceSettings(
-            service_name="probe-test",
+        settings = ServiceSettings(  # connects as the ledger's role, like the ledger does
+            service_name="ledger",
             pg_port=OUTAGE_PG_PORT,
-            database_name="postgres",
+            database_name="ledger",
             kafka_bootstrap_servers=SETTINGS.kafka_bootstrap_servers,
         )
         runtime = ServiceRuntime.from_settings(settings)
@@ -101,7 +101,7 @@ async def test_livez_stays_up_and_readyz_follows_the_database_down_and_back() ->
             await asyncio.to_thread(postgres, env, "stop")
             assert await ready_status(client, 503) == 503
             body = (await client.get("/readyz")).json()
-            assert body["checks"] == {"database": "failed", "kafka": "ok"}
+            assert body["checks"] == {"database": "failed", "kafka": "ok", "revocations": "ok"}
             assert (await client.get("/livez")).status_code == 200
 
             await asyncio.to_thread(postgres, env, "start")

@@ -51,7 +51,7 @@ class Shop:
     @classmethod
     def open(cls, client: SettlementClient, region: str) -> Shop:
         shop_id = unique_name("shop")
-        return cls(client, shop_id, client.create_shop(shop_id, region)["webhook_secret"])
+        return cls(client, shop_id, client.open_shop(shop_id, region))
 
     def send(self, kind: str, occurred_at: datetime, data: dict[str, Any]) -> None:
         body = {"type": kind, "occurred_at": occurred_at.isoformat(), "data": data}

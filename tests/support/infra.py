@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import asyncpg
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.db.engine import make_engine
@@ -42,16 +43,28 @@ async def _admin_connection() -> asyncpg.Connection:
         ) from error
 
 
+def as_role(url: str, role: str) -> str:
+    """``url`` logged in as ``role`` (the owner or a service role of deploy/postgres/roles.sql)."""
+    password = (
+        SETTINGS.db_owner_password if role == SETTINGS.db_owner_user else SETTINGS.db_password
+    )
+    changed = make_url(url).set(username=role, password=password.get_secret_value())
+    return changed.render_as_string(hide_password=False)
+
+
 @asynccontextmanager
-async def fresh_database(prefix: str = "test") -> AsyncIterator[tuple[str, AsyncEngine]]:
-    """A new, empty database for one test (dropped afterwards) and an engine bound to it."""
+async def fresh_database(
+    prefix: str = "test", *, owner: str | None = None
+) -> AsyncIterator[tuple[str, AsyncEngine]]:
+    """A new, empty database for one test (dropped afterwards) and an engine bound to it, both
+    as the cluster's administrator; ``owner`` (e.g. the migrations' owner role) owns it."""
     name = unique_name(prefix)
     admin = await _admin_connection()
     try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
+        await admin.execute(f'CREATE DATABASE "{name}"' + (f' OWNER "{owner}"' if owner else ""))
     finally:
         await admin.close()
-    url = SETTINGS.model_copy(update={"database_name": name}).database_url
+    url = SETTINGS.model_copy(update={"database_name": name}).admin_database_url
     engine = make_engine(url, pool_size=20)
     try:
         yield url, engine

@@ -16,8 +16,9 @@ from pathlib import Path
 from settlement_cli.config import Endpoints
 from settlement_cli.demo.catch_up import Pipeline
 from shared.kafka.topics import ensure_topics
+from shared.service.token_revocations import ensure_revocations_topic
 from shared.settings import LOCAL_ADMIN_TOKEN
-from tests.support.infra import KAFKA_BOOTSTRAP, fresh_database, unique_name
+from tests.support.infra import KAFKA_BOOTSTRAP, SETTINGS, as_role, fresh_database, unique_name
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("orders", "ledger", "payouts")
@@ -69,6 +70,8 @@ async def running_stack(
     """`env` adds to (or overrides) what every service process gets."""
     topics = {name: unique_name(f"{name}_v1") for name in SERVICES}
     await ensure_topics(KAFKA_BOOTSTRAP, list(topics.values()))
+    revocations_topic = unique_name("auth_revocations_v1")
+    await ensure_revocations_topic(KAFKA_BOOTSTRAP, revocations_topic)
     ports = {name: free_port() for name in SERVICES}
     payouts_group = unique_name("payouts_ledger")
     common = {
@@ -80,6 +83,7 @@ async def running_stack(
         "TOPIC_ORDERS": topics["orders"],
         "TOPIC_LEDGER": topics["ledger"],
         "TOPIC_PAYOUTS": topics["payouts"],
+        "TOPIC_REVOCATIONS": revocations_topic,
         "LEDGER_CONSUMER_GROUP": unique_name("ledger"),
         "PAYOUTS_LEDGER_CONSUMER_GROUP": payouts_group,
         "PAYOUTS_RELEASE_TICK_S": "0.2",
@@ -94,9 +98,16 @@ async def running_stack(
         processes = []
         database_urls = {}
         for name in SERVICES:
-            url, _ = await stack.enter_async_context(fresh_database(f"demo_{name}"))
+            # Least privilege, as deployed: the owner role migrates, the service role serves.
+            url, _ = await stack.enter_async_context(
+                fresh_database(f"demo_{name}", owner=SETTINGS.db_owner_user)
+            )
             database_urls[name] = url
-            env = {**common, f"{name.upper()}_DATABASE_URL": url}
+            env = {
+                **common,
+                f"{name.upper()}_DATABASE_URL": as_role(url, f"{name}_service"),
+                f"{name.upper()}_MIGRATION_DATABASE_URL": as_role(url, SETTINGS.db_owner_user),
+            }
             migrate = await _run(env, logs[name], "-m", f"services.{name}", "migrate")
             if await asyncio.wait_for(migrate.wait(), 120) != 0:
                 raise RuntimeError(f"{name} migrations failed:\n{logs[name].read_text()[-3000:]}")

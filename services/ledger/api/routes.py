@@ -1,8 +1,12 @@
 """The ledger's read API: balances (one party's, or every party's page by page), an order's
 entries, the trial balance, statements.
 
-Admin token, or a read token of the party asked about; platform and tax, and the list of every
-party's balances, are admin-only.
+Admin token, or a read token of the party asked about; platform and tax, the trial balance and
+the list of every party's balances are admin-only. Balances and statements show one party's own
+postings only. An order's entries (keyed by order, not party) show the admin and the order's
+merchant everything and a creator or an agency only its own postings and the details behind them
+(``entries.py``; the rule is ``shared.privacy``). Statement CSV quotes text cells that could
+start a spreadsheet formula and keeps amounts as numbers (``shared.csv_cells``).
 Errors are problem+json: an unknown party type or a bad instant is 422, an order without
 entries 404.
 """
@@ -11,8 +15,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import csv
-import io
 import json
 from datetime import datetime
 from typing import Annotated, Literal
@@ -21,23 +23,26 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.ledger.adapters.db import read_repository as reads
+from services.ledger.api.entries import party_of, visible_entries
 from services.ledger.api.schemas import (
     BalancesListPublic,
     BalancesPublic,
     CurrencyTotalPublic,
-    EntryPublic,
     OrderEntriesPublic,
     PartyBalancesPublic,
-    PostingPublic,
     StatementPublic,
     TrialBalancePublic,
 )
 from services.ledger.api.statements import build_statement, by_currency
+from shared.csv_cells import csv_text
 from shared.events import rfc3339
 from shared.events.common import PARTY_TYPES
 from shared.http.auth import AdminDep, PrincipalDep, require_read_access
+from shared.http.ids import IdPath, ShopIdQuery
 from shared.http.order_scope import resolve_shop
 from shared.http.problems import ProblemError
+from shared.privacy import visibility
+from shared.read_tokens import is_valid_party_id
 
 
 def _engine(request: Request) -> AsyncEngine:
@@ -80,7 +85,7 @@ def _after(cursor: str | None) -> tuple[str, str] | None:
     except (ValueError, binascii.Error, RecursionError):
         after = None
     match after:
-        case [str(party_type), str(party_id)]:
+        case [str(party_type), str(party_id)] if all(map(is_valid_party_id, after)):
             return party_type, party_id
     raise ProblemError(
         422, "Invalid cursor", "cursor is not one this API returned", type_suffix="invalid-cursor"
@@ -119,7 +124,7 @@ def ledger_router() -> APIRouter:
     @router.get("/v1/balances/{party_type}/{party_id}")
     async def balances(
         party_type: str,
-        party_id: str,
+        party_id: IdPath,
         principal: PrincipalDep,
         request: Request,
         as_of: Annotated[str | None, Query(description="RFC 3339 instant")] = None,
@@ -135,48 +140,28 @@ def ledger_router() -> APIRouter:
 
     @router.get("/v1/orders/{order_id}/entries")
     async def order_entries(
-        order_id: str,
+        order_id: IdPath,
         principal: PrincipalDep,
         request: Request,
-        shop_id: Annotated[str | None, Query(description="the order's shop")] = None,
+        shop_id: ShopIdQuery = None,
     ) -> OrderEntriesPublic:
-        """Every entry of the shop's order with its postings. An order is (shop_id, order_id):
-        a merchant token reads its own shop's, a creator or agency token only orders it is a
-        party to (any other answers 404, like a missing one); several matches without
-        ``shop_id`` answer 409 listing the shops."""
+        """The entries of the shop's order with their postings. An order is (shop_id,
+        order_id): a merchant token reads its own shop's, a creator or agency token only orders
+        it is a party to (any other answers 404, like a missing one); several matches without
+        ``shop_id`` answer 409 listing the shops. The admin and the merchant see every entry
+        whole; a creator or an agency only its own postings (``api/entries.py``)."""
         async with _engine(request).connect() as conn:
             every_shop = await reads.order_entries(conn, order_id)
         parties: dict[str, set[tuple[str, str]]] = {}
         for entry, lines in every_shop:
             found_parties = parties.setdefault(entry.shop_id, set())
-            found_parties.update(_party_of(line.account) for line in lines)
+            found_parties.update(party_of(line.account) for line in lines)
         shop = resolve_shop(principal, order_id, parties, shop_id)
         found = [(entry, lines) for entry, lines in every_shop if entry.shop_id == shop]
         return OrderEntriesPublic(
             order_id=order_id,
             shop_id=shop,
-            entries=[
-                EntryPublic(
-                    id=str(entry.id),
-                    event_id=entry.event_id,
-                    kind=entry.kind,
-                    occurred_at=entry.occurred_at,
-                    recorded_at=entry.recorded_at,
-                    rule_version=entry.rule_version,
-                    details=entry.details,
-                    postings=[
-                        PostingPublic(
-                            account=line.account,
-                            amount=line.amount,
-                            leg=line.leg,
-                            plan_id=line.plan_id,
-                            rate_bps=line.rate_bps,
-                        )
-                        for line in lines
-                    ],
-                )
-                for entry, lines in found
-            ],
+            entries=visible_entries(found, visibility(principal, shop)),
         )
 
     @router.get("/v1/trial-balance")
@@ -195,7 +180,7 @@ def ledger_router() -> APIRouter:
     @router.get("/v1/statements/{party_type}/{party_id}", response_model=None)
     async def statement(
         party_type: str,
-        party_id: str,
+        party_id: IdPath,
         principal: PrincipalDep,
         request: Request,
         start: Annotated[str | None, Query(alias="from", description="RFC 3339, inclusive")] = None,
@@ -223,18 +208,9 @@ def ledger_router() -> APIRouter:
 
 
 def _csv(body: StatementPublic) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    """One line per posting; text cells that could start a formula are quoted, the integer
+    columns (amount, balance_after, rate_bps) stay numbers (``shared/csv_cells.py``)."""
     columns = ["occurred_at", "currency", "sub_account", "amount", "balance_after", "kind"]
     columns += ["leg", "order_id", "event_id", "plan_id", "rate_bps"]
-    writer.writerow(columns)
-    for line in body.lines:
-        row = line.model_dump(mode="json")
-        writer.writerow(["" if row[c] is None else row[c] for c in columns])
-    return out.getvalue()
-
-
-def _party_of(account: str) -> tuple[str, str]:
-    """``merchant/s-1/GBP/pending`` -> ``("merchant", "s-1")``."""
-    party_type, party_id, *_ = account.split("/")
-    return (party_type, party_id)
+    rows = (line.model_dump(mode="json") for line in body.lines)
+    return csv_text(columns, ([row[c] for c in columns] for row in rows))

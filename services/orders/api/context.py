@@ -10,21 +10,27 @@ from prometheus_client import CollectorRegistry, Counter
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.orders.service.rate_limit import TokenBucketLimiter
+from services.orders.service.shops import ShopKeeping
 from services.orders.service.webhooks import WebhookPorts
 
 
 @dataclass(frozen=True, slots=True)
 class OrdersContext:
     engine: AsyncEngine
+    shop_keeping: ShopKeeping
     webhook_ports: WebhookPorts
     limiter: TokenBucketLimiter
+    """Per verified shop."""
+    failed_verifications: TokenBucketLimiter
+    """Per client address: each failed verification (401, 404) takes a token."""
     webhooks_received: Counter
 
 
 def webhooks_received_counter(registry: CollectorRegistry) -> Counter:
     """``webhooks_received_total{type, outcome}``: type is one of the four webhook types or
     ``unknown``; outcome one of accepted, held, duplicate, bad_signature, unknown_shop,
-    invalid, conflict, too_large, rate_limited, error (both label sets are bounded)."""
+    invalid, conflict, rate_limited, error (both label sets are bounded). A body over the limit
+    is answered before the endpoint runs and counts in ``http_requests_total`` only."""
     return Counter(
         "webhooks_received",
         "Webhook deliveries answered, by webhook type and outcome.",

@@ -14,7 +14,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from services.orders.adapters.db.shops import Shop
 from services.orders.domain.order import OrderState
 from services.orders.domain.plans import Plan
+from shared.privacy import Visibility
 
+_EVERYTHING = Visibility(everything=True)
 _ID_PATTERN = r"^[^\x00-\x1f\x7f]+$"
 Text = Annotated[str, Field(min_length=1, max_length=200, pattern=_ID_PATTERN)]
 ShopIdPath = Annotated[str, Path(min_length=1, max_length=200, pattern=_ID_PATTERN)]
@@ -41,19 +43,27 @@ class ShopPublic(BaseModel):
     shop_id: str
     region: str
     currency: str
-    webhook_secret: str = Field(description="whsec_...; signs webhooks (Standard Webhooks)")
+    webhook_secret: str | None = Field(
+        description="whsec_...; signs webhooks (Standard Webhooks). Shown only when the shop is "
+        "created or its secret rotated; null otherwise"
+    )
     previous_secret_active: bool = Field(
-        description="True between a rotation and the retirement of the previous secret"
+        description="True between a rotation and the retirement or expiry of the previous secret"
+    )
+    previous_secret_expires_at: datetime | None = Field(
+        description="when the previous secret stops verifying (RFC 3339), while it is active"
     )
 
     @classmethod
-    def of(cls, shop: Shop) -> ShopPublic:
+    def of(cls, shop: Shop, now: datetime, *, show_secret: bool) -> ShopPublic:
+        active = shop.previous_secret_valid(now)
         return cls(
             shop_id=shop.shop_id,
             region=shop.region,
             currency=shop.currency,
-            webhook_secret=shop.webhook_secret,
-            previous_secret_active=shop.previous_webhook_secret is not None,
+            webhook_secret=shop.webhook_secret if show_secret else None,
+            previous_secret_active=active,
+            previous_secret_expires_at=shop.previous_secret_expires_at if active else None,
         )
 
 
@@ -109,11 +119,19 @@ class OrderLinePublic(BaseModel):
 
 class RefundPublic(BaseModel):
     refund_id: str
-    amount: int
+    amount: int | None = Field(description="null for a creator or an agency")
     occurred_at: datetime
 
 
 class OrderPublic(BaseModel):
+    """An order as the caller may see it (DOMAIN.md "A party's money stays private"; the rule is
+    ``shared.privacy``). The admin and the order's merchant see all of it. A creator or an
+    agency sees what its own commission is computed from: status and instants, currency, the
+    lines (sku, quantity, price, discount, plan and rate), the creator and the agency; and not
+    the order's totals or what gives another party's amount: ``shipping_fee``, ``paid_total``,
+    ``refunded_total`` and refund amounts are null, ``terms`` (platform fee, cut, tax) null, and
+    the agency's ``share_bps`` is shown to the agency only."""
+
     order_id: str
     shop_id: str
     status: str = Field(description="awaiting_placement, placed, delivered or cancelled")
@@ -121,18 +139,48 @@ class OrderPublic(BaseModel):
     placed_at: datetime | None
     lines: list[OrderLinePublic]
     shipping_fee: int | None
-    paid_total: int
+    paid_total: int | None = Field(description="null for a creator or an agency")
     creator_id: str | None
     agency: dict[str, Any] | None
-    terms: dict[str, Any] | None = Field(description="Region terms stamped at placement")
-    refunded_total: int
+    terms: dict[str, Any] | None = Field(
+        description="Region terms stamped at placement; null for a creator or an agency"
+    )
+    refunded_total: int | None = Field(description="null for a creator or an agency")
     refunds: list[RefundPublic]
     delivered_at: datetime | None
     cancelled_at: datetime | None
     held_facts: int = Field(description="Facts received before the placement, still waiting")
 
     @classmethod
-    def of(cls, shop_id: str, state: OrderState, terms: dict[str, Any] | None) -> OrderPublic:
+    def of(
+        cls,
+        shop_id: str,
+        state: OrderState,
+        terms: dict[str, Any] | None,
+        sees: Visibility = _EVERYTHING,
+    ) -> OrderPublic:
+        whole = cls._whole(shop_id, state, terms)
+        if sees.everything:
+            return whole
+        agency = state.agency
+        agency_seen: dict[str, Any] | None = None
+        if agency is not None:
+            agency_seen = {"agency_id": agency.agency_id}
+            if sees.shows("agency", agency.agency_id):
+                agency_seen["share_bps"] = agency.share_bps
+        return whole.model_copy(
+            update={
+                "shipping_fee": None,
+                "paid_total": None,
+                "terms": None,
+                "refunded_total": None,
+                "refunds": [r.model_copy(update={"amount": None}) for r in whole.refunds],
+                "agency": agency_seen,
+            }
+        )
+
+    @classmethod
+    def _whole(cls, shop_id: str, state: OrderState, terms: dict[str, Any] | None) -> OrderPublic:
         placement = state.placement
         agency = state.agency
         return cls(

@@ -1,24 +1,30 @@
 """``POST /v1/shops/{shop_id}/webhooks``: the edge of the webhook use case.
 
-Checks, cheapest first, each answering a problem and recording nothing: 429 (per-shop token
-bucket, with ``Retry-After``), 413 (over 256 KiB), 404 (unknown shop), 401 (signature), 422
-(payload), then the use case (409 / 422). A field out of DOMAIN.md's bounds is a 422
-``validation-error`` naming it in ``errors[].loc``, whether the schema or the domain
-(``paid_total``, ``occurred_at`` against the receipt time) found it. Every answer counts in
-``webhooks_received_total``.
+Checks, cheapest first, each answering a problem and recording nothing: 413 (a body over
+``MAX_WEBHOOK_BODY_BYTES``, 256 KiB, answered by the shared body-limit middleware before this
+endpoint runs: ``BODY_LIMITS`` is what the composition root registers), 429 for a client whose
+verifications keep failing (its address's bucket of failures is empty), 404 (unknown shop), 401
+(signature), 429 for a verified shop over its rate, 422 (payload), then the use case (409 /
+422). Every 401 and 404 takes a token from the client's bucket of failures, so an unsigned flood
+or made-up shop ids are stopped per client, and never drain a real shop's rate, which is only
+counted once the signature holds. Every 429 carries ``Retry-After``. A field out of DOMAIN.md's
+bounds is a 422 ``validation-error`` naming it in ``errors[].loc``, whether the schema or the
+domain (``paid_total``, ``occurred_at`` against the receipt time) found it. Every answer this
+endpoint gives counts in ``webhooks_received_total``; a 413 in
+``http_requests_total{status="413"}``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
+from datetime import datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from services.orders.adapters.db.shops import Shop
-from services.orders.api.body import read_limited_body
 from services.orders.api.context import ContextDep, OrdersContext
 from services.orders.api.problems import as_problem, invalid_payload
 from services.orders.api.schemas import ShopIdPath, WebhookAccepted
@@ -37,19 +43,22 @@ from shared.http.problems import ProblemError
 
 router = APIRouter(tags=["webhooks"])
 
+WEBHOOK_PATH = "/v1/shops/{shop_id}/webhooks"
+MAX_WEBHOOK_BODY_BYTES = 256 * 1024
+BODY_LIMITS = {WEBHOOK_PATH: MAX_WEBHOOK_BODY_BYTES}
 MAX_WEBHOOK_ID_LENGTH = 200
+_FAILED_VERIFICATION = (401, 404)
 _OUTCOME_BY_STATUS = {
     401: "bad_signature",
     404: "unknown_shop",
     409: "conflict",
-    413: "too_large",
     422: "invalid",
     429: "rate_limited",
 }
 
 
 @router.post(
-    "/v1/shops/{shop_id}/webhooks",
+    WEBHOOK_PATH,
     status_code=202,
     response_model=WebhookAccepted,
     openapi_extra={
@@ -72,6 +81,8 @@ async def receive_webhook(
             if isinstance(error, ProblemError)
             else as_problem(error, loc_prefix=_typed(request))
         )
+        if problem.status in _FAILED_VERIFICATION:
+            context.failed_verifications.try_acquire(_client(request))
         outcome = _OUTCOME_BY_STATUS.get(problem.status, "error")
         context.webhooks_received.labels(_bounded(request), outcome).inc()
         raise problem from None
@@ -80,16 +91,10 @@ async def receive_webhook(
 
 
 async def _receive(shop_id: str, request: Request, context: OrdersContext) -> WebhookAnswer:
-    wait_s = context.limiter.try_acquire(shop_id)
-    if wait_s > 0:
-        raise ProblemError(
-            429,
-            "Too many webhooks",
-            f"Shop {shop_id} is over its webhook rate; retry later.",
-            type_suffix="rate-limited",
-            headers={"Retry-After": str(max(1, math.ceil(wait_s)))},
-        )
-    body = await read_limited_body(request)
+    failing = context.failed_verifications.wait_s(_client(request))
+    if failing > 0:
+        raise _too_many("This client failed verification too often; retry later.", failing)
+    body = await request.body()  # at most MAX_WEBHOOK_BODY_BYTES: the middleware saw to it
     # Parsed before authentication only to fetch a placement's plans with the shop; a bad
     # payload is reported after the signature check, so an unsigned caller learns nothing.
     parsed: WebhookCreate | ProblemError
@@ -98,8 +103,13 @@ async def _receive(shop_id: str, request: Request, context: OrdersContext) -> We
     except ValidationError as error:
         parsed = _invalid_payload(error)
 
-    def admit(shop: Shop) -> WebhookDelivery:
-        verify_signature(shop.valid_secrets, body, request.headers)
+    def admit(shop: Shop, now: datetime) -> WebhookDelivery:
+        verify_signature(shop.valid_secrets(now), body, request.headers)
+        over_rate = context.limiter.try_acquire(shop.shop_id)
+        if over_rate > 0:
+            raise _too_many(
+                f"Shop {shop.shop_id} is over its webhook rate; retry later.", over_rate
+            )
         webhook_id = request.headers["webhook-id"]
         if len(webhook_id) > MAX_WEBHOOK_ID_LENGTH or not webhook_id.isprintable():
             raise ProblemError(
@@ -117,6 +127,22 @@ async def _receive(shop_id: str, request: Request, context: OrdersContext) -> We
 
     placed_at = parsed.occurred_at if isinstance(parsed, PlacedWebhook) else None
     return await handle_webhook(context.webhook_ports, shop_id, admit, placed_at=placed_at)
+
+
+def _client(request: Request) -> str:
+    """The address failures are counted against: the TCP peer (a proxy in front of the service
+    is one client; see README)."""
+    return request.client.host if request.client else "unknown"
+
+
+def _too_many(detail: str, wait_s: float) -> ProblemError:
+    return ProblemError(
+        429,
+        "Too many webhooks",
+        detail,
+        type_suffix="rate-limited",
+        headers={"Retry-After": str(max(1, math.ceil(wait_s)))},
+    )
 
 
 def _bounded(request: Request) -> str:

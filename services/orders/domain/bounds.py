@@ -2,7 +2,8 @@
 
 What the edge accepts must settle in every service, so every number that reaches ``orders.v1``
 is bounded: amounts (``unit_price``, ``discount``, ``shipping_fee``, a refund's ``amount``)
-0..10^12 minor units, ``quantity`` 1..10^6, at most 500 lines and ``paid_total`` at most 10^13.
+0..10^12 minor units, ``quantity`` 1..10^6, at most 500 lines and ``paid_total`` at most 10^13;
+an order not placed yet holds at most 100 facts waiting for its placement.
 Every leg, cumulative refund and ``amount * bps`` product (at most 10^17) then fits a signed
 64-bit integer (PostgreSQL ``bigint``) with room to spare. ``occurred_at`` lies in
 [2000-01-01T00:00:00Z, receipt + 5 minutes] (the signature's clock tolerance), so every instant
@@ -28,6 +29,8 @@ MAX_PAID_TOTAL: Final = 10**13
 EARLIEST_OCCURRED_AT: Final = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST_AFTER_RECEIPT: Final = timedelta(minutes=5)
 """How far after the webhook's receipt (server time) its ``occurred_at`` may lie."""
+MAX_HELD_FACTS: Final = 100
+"""Most facts (a delivery, a cancellation, refunds) one order holds while awaiting its placement."""
 
 OCCURRED_AT: Final[Loc] = ("occurred_at",)
 PAID_TOTAL: Final[Loc] = ("data", "paid_total")

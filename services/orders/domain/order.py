@@ -19,7 +19,8 @@ second ``Delivered``, ``Cancelled`` or a reused ``refund_id`` is a rejected tran
 
 Inbox: a delivery, refund or cancellation that arrives before the placement is held
 (``FactHeld``; nothing is published; at most one held delivery, one held cancellation and one held
-refund per ``refund_id``, a second is rejected). When the placement arrives, the held facts are
+refund per ``refund_id``, a second is rejected; at most ``MAX_HELD_FACTS`` in all, the next is
+rejected). When the placement arrives, the held facts are
 applied right after it in business order (``business_key``: ``occurred_at``, then placed <
 delivered < refunded < cancelled, then ``refund_id``). A held fact that turns out impossible (e.g.
 a refund above ``paid_total``) is dropped: ``HeldFactDropped`` is recorded with the 409 reason and
@@ -48,6 +49,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
+from services.orders.domain.bounds import MAX_HELD_FACTS
 from services.orders.domain.errors import TransitionRejected
 from services.orders.domain.events import (
     AcceptedEvent,
@@ -220,7 +222,13 @@ def _place(state: OrderState | None, placed: Placed, plans: Iterable[Plan]) -> D
 
 
 def _hold(state: OrderState | None, fact: LaterFact) -> Decision:
-    for held in state.pending if state else ():
+    held_facts = state.pending if state else ()
+    if len(held_facts) >= MAX_HELD_FACTS:
+        raise TransitionRejected(
+            f"order {fact.order_id} is not placed yet and already holds {len(held_facts)} facts, "
+            f"the most an unplaced order holds"
+        )
+    for held in held_facts:
         if _identity(held) == _identity(fact):
             raise TransitionRejected(
                 f"order {fact.order_id} is not placed yet and already holds {_describe(fact)}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.orders.adapters.db.plans import add_plan, list_plans
-from services.orders.adapters.db.shops import get_shop
+from services.orders.adapters.db.shops import shop_exists
 from services.orders.domain.plans import Plan, validate_plan
 from services.orders.service.errors import ShopNotFound
 
@@ -17,7 +17,7 @@ async def create_plan(engine: AsyncEngine, plan: Plan) -> Plan:
     """
     validate_plan(plan)
     async with engine.begin() as conn:
-        if await get_shop(conn, plan.shop_id) is None:
+        if not await shop_exists(conn, plan.shop_id):
             raise ShopNotFound(f"no shop {plan.shop_id}")
         await add_plan(conn, plan)
     return plan
@@ -25,6 +25,6 @@ async def create_plan(engine: AsyncEngine, plan: Plan) -> Plan:
 
 async def shop_plans(engine: AsyncEngine, shop_id: str) -> list[Plan]:
     async with engine.connect() as conn:
-        if await get_shop(conn, shop_id) is None:
+        if not await shop_exists(conn, shop_id):
             raise ShopNotFound(f"no shop {shop_id}")
         return await list_plans(conn, shop_id)

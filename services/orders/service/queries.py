@@ -19,7 +19,7 @@ from services.orders.domain.order import OrderState
 from services.orders.service.errors import OrderInSeveralShops, OrderNotFound
 from services.orders.service.webhooks import fold
 from shared.auth import Principal
-from shared.http.order_scope import readable
+from shared.privacy import readable
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,20 +1,32 @@
-"""Use cases of shops: creation (idempotent) and webhook secret rotation."""
+"""Use cases of shops: creation (idempotent), webhook secret rotation, and resealing secrets
+under the active key.
+
+A secret is shown once: when the shop is created, or when it is rotated. Creating an existing
+shop again answers the shop without it. After a rotation the previous secret keeps verifying
+for a grace period (``previous_secret_grace``, default 24 h) or until retired, whichever is
+first; rotating again once it expired replaces it, before that is a ``ShopConflict``.
+"""
 
 from __future__ import annotations
 
 import base64
 import secrets
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.orders.adapters.db.shops import (
     Shop,
+    count_shops_to_reseal,
     get_shop,
     insert_shop_if_absent,
     lock_shop,
+    lock_shops_to_reseal,
     save_secrets,
 )
+from services.orders.adapters.secret_box import SecretBox
 from services.orders.service.errors import ShopConflict, ShopNotFound, UnknownRegion
 from shared.regions import UnknownRegionError, region_terms
 
@@ -27,7 +39,18 @@ def new_webhook_secret() -> str:
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(_SECRET_BYTES)).decode()
 
 
-async def create_shop(engine: AsyncEngine, shop_id: str, region: str) -> tuple[Shop, bool]:
+@dataclass(frozen=True, slots=True)
+class ShopKeeping:
+    """What the shop use cases need: the database, the secret box, the clock and the grace
+    period of a rotated-out secret."""
+
+    engine: AsyncEngine
+    box: SecretBox
+    clock: Callable[[], datetime]
+    previous_secret_grace: timedelta = timedelta(hours=24)
+
+
+async def create_shop(keeping: ShopKeeping, shop_id: str, region: str) -> tuple[Shop, bool]:
     """Create the shop, or return the existing one if it has the same region.
 
     Returns ``(shop, created)``. Raises ``UnknownRegion`` (422) or ``ShopConflict`` (409) when
@@ -38,48 +61,67 @@ async def create_shop(engine: AsyncEngine, shop_id: str, region: str) -> tuple[S
     except UnknownRegionError:
         raise UnknownRegion(f"region {region!r} is not configured") from None
     candidate = Shop(shop_id, region, currency, new_webhook_secret(), None)
-    async with engine.begin() as conn:
-        created = await insert_shop_if_absent(conn, candidate)
-        shop = candidate if created else await get_shop(conn, shop_id)
+    async with keeping.engine.begin() as conn:
+        created = await insert_shop_if_absent(conn, candidate, keeping.box)
+        shop = candidate if created else await get_shop(conn, shop_id, keeping.box)
     if shop is None:  # pragma: no cover - a shop is never deleted
-        raise ShopNotFound(f"shop {shop_id} vanished")
+        raise ShopNotFound(f"no shop {shop_id}")
     if shop.region != region:
         raise ShopConflict(f"shop {shop_id} exists in region {shop.region}, not {region}")
     return shop, created
 
 
-async def find_shop(engine: AsyncEngine, shop_id: str) -> Shop:
-    async with engine.connect() as conn:
-        shop = await get_shop(conn, shop_id)
-    if shop is None:
-        raise ShopNotFound(f"no shop {shop_id}")
-    return shop
+async def rotate_secret(keeping: ShopKeeping, shop_id: str) -> Shop:
+    """Make a new secret current; the old one keeps verifying until retired or expired.
 
-
-async def rotate_secret(engine: AsyncEngine, shop_id: str) -> Shop:
-    """Make a new secret current; the old one keeps verifying until ``retire_secret``.
-
-    Only two secrets live at once: rotating again before retiring is a ``ShopConflict``.
+    Only two secrets live at once: rotating again while the previous one is still valid is a
+    ``ShopConflict``.
     """
-    async with engine.begin() as conn:
-        shop = await lock_shop(conn, shop_id)
+    now = keeping.clock()
+    async with keeping.engine.begin() as conn:
+        shop = await lock_shop(conn, shop_id, keeping.box)
         if shop is None:
             raise ShopNotFound(f"no shop {shop_id}")
-        if shop.previous_webhook_secret is not None:
-            raise ShopConflict(f"shop {shop_id} has a previous secret; retire it before rotating")
+        if shop.previous_secret_valid(now):
+            raise ShopConflict(
+                f"shop {shop_id} has a previous secret valid until "
+                f"{shop.previous_secret_expires_at}; retire it before rotating"
+            )
         rotated = replace(
-            shop, webhook_secret=new_webhook_secret(), previous_webhook_secret=shop.webhook_secret
+            shop,
+            webhook_secret=new_webhook_secret(),
+            previous_webhook_secret=shop.webhook_secret,
+            previous_secret_expires_at=now + keeping.previous_secret_grace,
         )
-        await save_secrets(conn, rotated)
+        await save_secrets(conn, rotated, keeping.box)
     return rotated
 
 
-async def retire_secret(engine: AsyncEngine, shop_id: str) -> Shop:
+async def retire_secret(keeping: ShopKeeping, shop_id: str) -> Shop:
     """Stop accepting the pre-rotation secret (idempotent: nothing to retire is fine)."""
-    async with engine.begin() as conn:
-        shop = await lock_shop(conn, shop_id)
+    async with keeping.engine.begin() as conn:
+        shop = await lock_shop(conn, shop_id, keeping.box)
         if shop is None:
             raise ShopNotFound(f"no shop {shop_id}")
-        retired = replace(shop, previous_webhook_secret=None)
-        await save_secrets(conn, retired)
+        retired = replace(shop, previous_webhook_secret=None, previous_secret_expires_at=None)
+        await save_secrets(conn, retired, keeping.box)
     return retired
+
+
+async def reseal_secrets(keeping: ShopKeeping, batch_size: int = 500) -> int:
+    """Rewrite every shop's secrets sealed under the active key (stored plain before
+    encryption, or under a key being rotated out); returns how many shops were rewritten."""
+    total = 0
+    while True:
+        async with keeping.engine.begin() as conn:
+            shops = await lock_shops_to_reseal(conn, keeping.box, batch_size)
+            for shop in shops:
+                await save_secrets(conn, shop, keeping.box)
+        total += len(shops)
+        if len(shops) < batch_size:
+            return total
+
+
+async def shops_to_reseal(keeping: ShopKeeping) -> int:
+    async with keeping.engine.connect() as conn:
+        return await count_shops_to_reseal(conn, keeping.box)

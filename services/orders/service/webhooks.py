@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.orders.adapters.db.event_codec import StoredEvent
 from services.orders.adapters.db.shops import Shop
 from services.orders.adapters.db.webhook_store import PriorDelivery, webhook_store
+from services.orders.adapters.secret_box import SecretBox
 from services.orders.domain.events import FactHeld, HeldFactDropped, OrderEvent, OrderPlaced
 from services.orders.domain.facts import Fact, Placed, validate_fact
 from services.orders.domain.order import OrderState, decide, evolve
@@ -41,8 +42,9 @@ class WebhookDelivery:
     fact: Fact
 
 
-Admit = Callable[[Shop], WebhookDelivery]
-"""Verifies and parses a request for its shop; raises (anything) to reject it."""
+Admit = Callable[[Shop, datetime], WebhookDelivery]
+"""Verifies and parses a request for its shop at the receipt time; raises (anything) to reject
+it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +63,7 @@ class WebhookPorts:
     outbox: Table
     topic: str
     clock: Callable[[], datetime]
+    box: SecretBox
     new_event_id: Callable[[], str] = lambda: str(uuid.uuid4())
 
 
@@ -87,14 +90,14 @@ async def handle_webhook(
     """
     event_id = ports.new_event_id()
     now = ports.clock()  # the receipt time, also what the events are recorded at
-    async with webhook_store(ports.engine, ports.outbox) as store:
+    async with webhook_store(ports.engine, ports.outbox, ports.box) as store:
         # Read before the transaction: a shop and its plans need no lock, and a request that
         # fails authentication never opens one.
         found = await store.shop_with_plans(shop_id, placed_at)
         if found is None:
             raise ShopNotFound(f"no shop {shop_id}")
         shop, prefetched_plans = found
-        delivery = admit(shop)
+        delivery = admit(shop, now)
         fact = delivery.fact
         _check_fact(fact, shop, received_at=now)
         async with store.transaction():

@@ -1,8 +1,12 @@
-"""`GET /v1/holds/{order_id}`, `POST /v1/payout-runs`, `GET /v1/payouts`."""
+"""`GET /v1/holds/{order_id}`, `POST /v1/payout-runs`, `GET /v1/payouts`.
+
+Privacy (DOMAIN.md "A party's money stays private", one rule in ``shared.privacy``): a hold shows
+the admin and the order's merchant every party's amount, a creator or an agency only its own leg
+(its status and instants are the order's and shown to every party); payouts are listed for the
+admin, or for a read token only its own party's; payout runs and reconciliation are admin-only.
+"""
 
 from __future__ import annotations
-
-from typing import Annotated
 
 from fastapi import APIRouter, Query
 
@@ -11,7 +15,9 @@ from services.payouts.adapters.db.payouts_repository import list_payouts
 from services.payouts.api.deps import EngineDep, PayoutRunnerDep
 from services.payouts.api.schemas import HoldPublic, PayoutListPublic, PayoutPublic, PayoutRunPublic
 from shared.http.auth import AdminDep, PrincipalDep, require_read_access
+from shared.http.ids import ID_PATTERN, IdPath, ShopIdQuery
 from shared.http.order_scope import resolve_shop
+from shared.privacy import visibility
 
 
 def payouts_router() -> APIRouter:
@@ -19,24 +25,24 @@ def payouts_router() -> APIRouter:
 
     @router.get("/v1/holds/{order_id}")
     async def read_hold(
-        order_id: str,
+        order_id: IdPath,
         principal: PrincipalDep,
         engine: EngineDep,
-        shop_id: Annotated[str | None, Query(description="the order's shop")] = None,
+        shop_id: ShopIdQuery = None,
     ) -> HoldPublic:
-        """The order's hold; an order is (shop_id, order_id). The admin sees every party's
-        amount; the order's merchant, or a read token of a party in the hold, sees only that
-        party's amount; anyone else gets 404, as if the order did not exist. Several shops'
-        orders matching without ``shop_id`` answer 409 listing the shops."""
+        """The order's hold; an order is (shop_id, order_id). The admin and the order's
+        merchant see every party's amount; a creator or an agency in the hold sees only its
+        own; anyone else gets 404, as if the order did not exist (``shared.privacy``). Several
+        shops' orders matching without ``shop_id`` answer 409 listing the shops."""
         async with engine.connect() as conn:
             found = {hold.shop_id: hold for hold in await holds_of_order_id(conn, order_id)}
         parties = {
             shop: {("merchant", shop), *(a.party for a in hold.amounts)}
             for shop, hold in found.items()
         }
-        hold = found[resolve_shop(principal, order_id, parties, shop_id)]
-        visible = tuple(a for a in hold.amounts if principal.can_read(a.party_type, a.party_id))
-        return HoldPublic.of(hold, visible)
+        shop = resolve_shop(principal, order_id, parties, shop_id)
+        hold, sees = found[shop], visibility(principal, shop)
+        return HoldPublic.of(hold, tuple(a for a in hold.amounts if sees.shows(*a.party)))
 
     @router.post("/v1/payout-runs", status_code=201)
     async def create_payout_run(_: AdminDep, runner: PayoutRunnerDep) -> PayoutRunPublic:
@@ -55,8 +61,8 @@ def payouts_router() -> APIRouter:
     async def read_payouts(
         principal: PrincipalDep,
         engine: EngineDep,
-        party_type: str | None = Query(None, max_length=32),
-        party_id: str | None = Query(None, min_length=1, max_length=200),
+        party_type: str | None = Query(None, max_length=32, pattern=ID_PATTERN),
+        party_id: str | None = Query(None, min_length=1, max_length=200, pattern=ID_PATTERN),
     ) -> PayoutListPublic:
         """Payouts, newest first (at most 500). A read token sees only its own party's payouts
         (its party is the default filter); the admin may filter by party or list all."""

@@ -16,6 +16,7 @@ from services.payouts.api.schemas import (
     SimulatedTransfersPublic,
 )
 from shared.http.auth import AdminDep
+from shared.http.ids import ID_PATTERN
 
 DEFAULT_PAGE = 10_000
 MAX_PAGE = 50_000
@@ -28,7 +29,9 @@ def simulated_bank_router() -> APIRouter:
     async def read_transfers(
         _: AdminDep,
         bank: SimulatedBankDep,
-        after: Annotated[str | None, Query(max_length=200, description="a payout_id")] = None,
+        after: Annotated[
+            str | None, Query(max_length=200, pattern=ID_PATTERN, description="a payout_id")
+        ] = None,
         limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
     ) -> SimulatedTransfersPublic:
         """Every payout id the bank was called with, in payout_id order: the transfer it booked

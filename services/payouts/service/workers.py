@@ -19,13 +19,9 @@ from services.payouts.service.payout_runs import PayoutRunner
 from services.payouts.service.reconciliation import Reconciler
 from services.payouts.service.release import release_due_holds
 from shared.logging import get_logger
+from shared.stopping import pause
 
 log = get_logger(__name__)
-
-
-async def pause(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), seconds)
 
 
 async def release_scheduler(

@@ -90,9 +90,19 @@ async def test_a_read_token_reads_its_own_party_only(seeded: tuple[LedgerDb, Fas
     assert [other.status_code, platform.status_code, trial.status_code] == [403, 403, 403]
     assert anonymous.status_code == 401
     assert entries.status_code == 200
+    # The creator sees its own postings only, and not the order's totals or the agency's rate.
+    (placement,) = entries.json()["entries"]
+    assert [(p["account"], p["amount"]) for p in placement["postings"]] == [
+        ("creator/creator-x/GBP/pending", 516)
+    ]
+    assert set(placement["details"]) == {"lines", "commission", "commission_shortfall"}
     # An order the caller is not a party to answers exactly like one that does not exist.
     assert not_party.status_code == missing.status_code == 404
-    assert not_party.json()["type"] == missing.json()["type"]
+    assert not_party.json() == {
+        **missing.json(),
+        "detail": "no order o-2",
+        "instance": "/v1/orders/o-2/entries",
+    }
 
 
 async def test_bad_requests_are_problems(seeded: tuple[LedgerDb, FastAPI]) -> None:
@@ -161,3 +171,38 @@ async def test_a_statement_lists_lines_with_running_balances_as_json_and_csv(
     assert as_csv.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(as_csv.text)))
     assert [row["amount"] for row in rows] == ["-3303", "3303"]
+
+
+async def test_statement_csv_quotes_text_that_could_start_a_formula_and_keeps_amounts_numbers() -> (
+    None
+):
+    async with ledger_database() as db:
+        await db.fold(Sent(new_id(), placed("=HYPERLINK(x)", at=T0)))
+        await db.fold(Sent(new_id(), placed("-2+3", at=T0 + timedelta(hours=1))))
+        refund = OrderRefunded(
+            order_id="-2+3",
+            shop_id="shop-1",
+            refund_id="r-1",
+            amount=4299,
+            occurred_at=T0 + timedelta(hours=2),
+            refunded_total=4299,
+        )
+        await db.fold(Sent(new_id(), refund))
+        app = create_app(LedgerSettings(database_url_override=db.url))
+        try:
+            async with client_for(app) as client:
+                as_csv = await client.get(
+                    "/v1/statements/creator/creator-x",
+                    params={"format": "csv"},
+                    headers=reader(app, "creator", "creator-x"),
+                )
+        finally:
+            await app.state.runtime.engine.dispose()
+    rows = list(csv.DictReader(io.StringIO(as_csv.text)))
+    assert [row["order_id"] for row in rows] == ["'=HYPERLINK(x)", "'-2+3", "'-2+3"]
+    assert [(row["amount"], row["balance_after"]) for row in rows] == [
+        ("516", "516"),
+        ("516", "1032"),
+        ("-516", "516"),
+    ]
+    assert all(row["rate_bps"] in ("", "2000") for row in rows)

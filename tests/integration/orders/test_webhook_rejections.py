@@ -6,6 +6,8 @@ import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
+import httpx
+
 from tests.support.orders import (
     RunningOrders,
     placed_body,
@@ -123,3 +125,39 @@ async def test_a_flooding_shop_gets_429_with_retry_after_and_nothing_is_recorded
         other = await orders.create_shop("shop-2")
         elsewhere = await orders.post_webhook("shop-2", other, placed_body("o-9"))
         assert elsewhere.status_code == 202
+
+
+async def test_failed_verifications_are_limited_per_client_and_never_drain_a_real_shop() -> None:
+    async with running_orders(
+        webhook_rate_per_s=0.5,
+        webhook_burst=2,
+        failed_verifications_per_s=0.5,
+        failed_verifications_burst=3,
+    ) as orders:
+        secret = await orders.create_shop()
+        flooder = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=orders.app, client=("203.0.113.9", 4000)),
+            base_url="http://orders",
+        )
+        async with flooder:
+            forged = [
+                await flooder.post(
+                    f"/v1/shops/{shop}/webhooks",
+                    content=placed_body(f"o-{n}"),
+                    headers=signed_headers("whsec_" + "A" * 43, placed_body(f"o-{n}")),
+                )
+                for n, shop in enumerate(["shop-1", "shop-1", "made-up-1", "made-up-2"])
+            ]
+            signed_but_blocked = await flooder.post(
+                "/v1/shops/shop-1/webhooks",
+                content=placed_body("o-5"),
+                headers=signed_headers(secret, placed_body("o-5")),
+            )
+        real = [await orders.post_webhook("shop-1", secret, placed_body(f"r-{n}")) for n in (1, 2)]
+
+        assert [a.status_code for a in forged] == [401, 401, 404, 429]
+        assert forged[3].headers["retry-after"] == "2"
+        assert forged[3].headers["content-type"] == "application/problem+json"
+        assert signed_but_blocked.status_code == 429  # blocked before any work is done
+        assert [a.status_code for a in real] == [202, 202]  # the shop's own rate is untouched
+        assert await orders.rows() == {"orders": 2, "webhook_deliveries": 2, "outbox": 2}

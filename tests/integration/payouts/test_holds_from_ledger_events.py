@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 from shared.events import payouts_v1
@@ -162,8 +163,15 @@ async def test_a_hold_is_visible_to_its_parties_and_to_no_one_else() -> None:
         creator = await service.client.get(
             "/v1/holds/o-2", headers=service.read_token("creator", "c-1")
         )
+        merchant = await service.client.get(
+            "/v1/holds/o-2", headers=service.read_token("merchant", "shop-1")
+        )
+        admin = await service.client.get("/v1/holds/o-2", headers=ADMIN)
         stranger = await service.client.get(
             "/v1/holds/o-2", headers=service.read_token("creator", "someone-else")
+        )
+        stranger_missing = await service.client.get(
+            "/v1/holds/o-404", headers=service.read_token("creator", "someone-else")
         )
         anonymous = await service.client.get("/v1/holds/o-2")
         missing = await service.client.get("/v1/holds/no-such-order", headers=ADMIN)
@@ -171,7 +179,16 @@ async def test_a_hold_is_visible_to_its_parties_and_to_no_one_else() -> None:
     assert creator.json()["amounts"] == [
         {"party_type": "creator", "party_id": "c-1", "amount": 100}
     ]
-    assert stranger.status_code == 404
+    # The order's merchant, like the admin, sees every party's amount.
+    assert merchant.status_code == 200 and merchant.json() == admin.json()
+    assert {a["party_type"] for a in merchant.json()["amounts"]} == {
+        "merchant",
+        "creator",
+        "platform",
+    }
+    # Another party's order answers exactly like a missing one, apart from the id.
+    assert stranger.status_code == stranger_missing.status_code == 404
+    assert json.loads(stranger.text.replace("o-2", "o-404")) == stranger_missing.json()
     assert anonymous.status_code == 401
     assert missing.status_code == 404
 

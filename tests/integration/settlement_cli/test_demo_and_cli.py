@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
@@ -171,3 +172,36 @@ async def test_the_cli_opens_a_shop_adds_a_plan_and_lists_it(played: Played) -> 
     assert [(p["type"], p["rate_bps"], p["skus"]) for p in json.loads(out)] == [
         ("open", 1200, ["tea"])
     ]
+
+
+async def test_the_cli_issues_a_read_token_and_revokes_it_and_the_ledger_refuses_it(
+    played: Played,
+) -> None:
+    shop = played.scenario.shops[0]
+
+    async def ledger_reads(token: str) -> int:
+        async with httpx.AsyncClient(base_url=played.stack.endpoints.ledger, timeout=5) as client:
+            url = f"/v1/balances/merchant/{shop.shop_id}"
+            response = await client.get(url, headers={"Authorization": f"Bearer {token}"})
+            return response.status_code
+
+    code, out, err = await asyncio.to_thread(
+        _cli, played, "token", "merchant", shop.shop_id, "--expires-in", "600"
+    )
+    assert code == 0, err
+    issued = json.loads(out)
+    assert await ledger_reads(issued["token"]) == 200
+
+    code, out, err = await asyncio.to_thread(_cli, played, "revoke-token", issued["token_id"])
+    assert code == 0, err
+    assert json.loads(out)["token_id"] == issued["token_id"]
+    for _ in range(100):  # bounded: 5 s
+        if await ledger_reads(issued["token"]) == 401:
+            break
+        await asyncio.sleep(0.05)
+    assert await ledger_reads(issued["token"]) == 401
+
+    code, out, err = await asyncio.to_thread(
+        _cli, played, "revoke-party-tokens", "creator", "cli-compromised-creator"
+    )
+    assert (code, json.loads(out)["party_id"]) == (0, "cli-compromised-creator"), err

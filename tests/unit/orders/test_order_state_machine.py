@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from services.orders.domain.bounds import MAX_HELD_FACTS
 from services.orders.domain.errors import InvalidOrder, TransitionRejected
 from services.orders.domain.events import HeldFactDropped, OrderPlaced
 from services.orders.domain.facts import (
@@ -274,6 +275,17 @@ def test_a_second_held_copy_of_the_same_fact_is_rejected() -> None:
     assert "already holds refund r1" in rejected(state, refunded("r1", 10))
     assert "already holds a cancellation" in rejected(state, cancelled(20))
     assert len(run(refunded("r2", 10), state=state).pending) == 4
+
+
+def test_an_unplaced_order_holds_at_most_max_held_facts() -> None:
+    state = run(delivered(), *(refunded(f"r{n}", 1) for n in range(MAX_HELD_FACTS - 1)))
+    assert len(state.pending) == MAX_HELD_FACTS
+    reason = rejected(state, cancelled())
+    assert f"already holds {MAX_HELD_FACTS} facts" in reason
+    assert "already holds" in rejected(state, refunded("one-more", 1))
+    placed_state = run(placed(), state=state)  # the placement takes them all
+    assert placed_state.pending == ()
+    assert placed_state.refunded_total == MAX_HELD_FACTS - 1
 
 
 def test_a_rejected_fact_changes_nothing_for_the_facts_that_follow() -> None:

@@ -63,3 +63,21 @@ def test_nonsense_limits_are_refused() -> None:
         TokenBucketLimiter(rate_per_s=0, burst=1, clock=FakeClock())
     with pytest.raises(ValueError):
         TokenBucketLimiter(rate_per_s=1, burst=0, clock=FakeClock())
+
+
+def test_looking_at_a_bucket_takes_no_token() -> None:
+    clock = FakeClock()
+    limiter = TokenBucketLimiter(rate_per_s=1, burst=2, clock=clock)
+
+    never_seen = limiter.wait_s("client")
+    limiter.try_acquire("client")
+    looks = [limiter.wait_s("client") for _ in range(5)]
+    limiter.try_acquire("client")
+    empty = limiter.wait_s("client")
+    clock.now += 1
+    refilled = limiter.wait_s("client")
+
+    assert never_seen == 0.0
+    assert looks == [0.0] * 5
+    assert empty == pytest.approx(1.0)
+    assert refilled == 0.0

@@ -3,7 +3,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from shared.events import asyncapi, ledger_v1, orders_v1, payouts_v1
+from shared.events import asyncapi, auth_v1, ledger_v1, orders_v1, payouts_v1
 
 DOCUMENT = Path(__file__).resolve().parents[3] / "docs" / "asyncapi.json"
 
@@ -14,7 +14,7 @@ def test_the_committed_asyncapi_document_is_generated_from_the_current_schemas()
 
 def test_every_event_type_of_every_topic_is_described_on_its_channel() -> None:
     document = asyncapi.build()
-    for module in (orders_v1, ledger_v1, payouts_v1):
+    for module in (orders_v1, ledger_v1, payouts_v1, auth_v1):
         channel = document["channels"][module.TOPIC.replace(".", "_")]
         assert channel["address"] == module.TOPIC
         described = {

@@ -7,11 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.orders.adapters.db.event_codec import StoredEvent
-from services.orders.adapters.db.tables import orders
+from services.orders.adapters.db.tables import orders, parked_orders
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,9 +32,18 @@ async def find_orders(
     conn: AsyncConnection, order_id: str, *, shop_id: str | None = None
 ) -> list[StoredOrder]:
     """The orders with this id: of shop ``shop_id`` only (at most one), else of every shop,
-    ordered by shop id."""
+    ordered by shop id. A parked order's stream is its held facts, as before it was parked."""
+    parked = parked_orders.c
     statement = (
-        select(orders.c.shop_id, orders.c.events, orders.c.terms)
+        select(
+            orders.c.shop_id,
+            func.coalesce(parked.events, orders.c.events).label("events"),
+            orders.c.terms,
+        )
+        .outerjoin(
+            parked_orders,
+            (parked.shop_id == orders.c.shop_id) & (parked.order_id == orders.c.order_id),
+        )
         .where(orders.c.order_id == order_id)
         .order_by(orders.c.shop_id)
     )

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -35,13 +37,19 @@ shops = Table(
     Column("shop_id", Text, primary_key=True),
     Column("region", Text, nullable=False),
     Column("currency", Text, nullable=False, doc="ISO 4217 code of the region's currency"),
-    Column("webhook_secret", Text, nullable=False, doc="whsec_<base64>; signs new webhooks"),
+    Column(
+        "webhook_secret",
+        Text,
+        nullable=False,
+        doc="signs new webhooks; sealed (adapters/secret_box.py), plain whsec_ before orders_0006",
+    ),
     Column(
         "previous_webhook_secret",
         Text,
         nullable=True,
-        doc="still accepted after a rotation until it is retired",
+        doc="sealed too; still accepted after a rotation until retired or expired",
     ),
+    Column("previous_secret_expires_at", DateTime(timezone=True), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
@@ -66,7 +74,12 @@ orders = Table(
     metadata,
     Column("order_id", Text, nullable=False),
     Column("shop_id", Text, ForeignKey("shops.shop_id"), nullable=False),
-    Column("status", Text, nullable=False, doc="OrderState.status after the last event"),
+    Column(
+        "status",
+        Text,
+        nullable=False,
+        doc="OrderState.status after the last event, or parked (see parked_orders)",
+    ),
     Column(
         "events",
         JSONB,
@@ -77,6 +90,27 @@ orders = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     PrimaryKeyConstraint("shop_id", "order_id", name="orders_pkey"),
     Index("orders_by_order_id", "order_id"),
+    Index(
+        "orders_awaiting_placement",
+        "updated_at",
+        postgresql_where=text("status = 'awaiting_placement'"),
+    ),
+)
+
+# Held facts of orders whose placement never came (see migration orders_0005); the order's row
+# stays, with status 'parked' and an empty stream, until a placement takes them back.
+parked_orders = Table(
+    "parked_orders",
+    metadata,
+    Column("shop_id", Text, nullable=False),
+    Column("order_id", Text, nullable=False),
+    Column("events", JSONB, nullable=False, doc="the order's stream when it was parked"),
+    Column("held_since", DateTime(timezone=True), nullable=False, doc="its last fact's arrival"),
+    Column("parked_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("shop_id", "order_id", name="parked_orders_pkey"),
+    ForeignKeyConstraint(
+        ["shop_id", "order_id"], ["orders.shop_id", "orders.order_id"], name="parked_order"
+    ),
 )
 
 webhook_deliveries = Table(

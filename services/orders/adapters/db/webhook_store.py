@@ -25,7 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.orders.adapters.db.event_codec import StoredEvent
 from services.orders.adapters.db.orders import StoredOrder, stored_order
 from services.orders.adapters.db.plans import plan_of
-from services.orders.adapters.db.shops import Shop
+from services.orders.adapters.db.shops import Shop, shop_from_row
+from services.orders.adapters.secret_box import SecretBox
 from services.orders.domain.plans import Plan
 from shared.db.outbox import RecordLike, locked_outbox_insert_args, locked_outbox_insert_sql
 
@@ -36,6 +37,7 @@ _PLANS_ACTIVE_AT = (
 )
 _SHOP_WITH_PLANS = (
     "SELECT s.shop_id, s.region, s.currency, s.webhook_secret, s.previous_webhook_secret,"  # noqa: S608
+    " s.previous_secret_expires_at,"
     " p.plan_id, p.type, p.rate_bps, p.skus, p.creator_ids, p.starts_at, p.ends_at"
     f" FROM shops s LEFT JOIN plans p ON p.shop_id = s.shop_id AND {_PLANS_ACTIVE_AT}"
     " WHERE s.shop_id = $1"
@@ -55,8 +57,15 @@ _CLAIM_AND_LOCK = (
     " INSERT INTO orders (shop_id, order_id, status, events)"
     " SELECT $1, $5, 'awaiting_placement', '[]'::jsonb WHERE EXISTS (SELECT FROM claim)"
     " ON CONFLICT (shop_id, order_id) DO UPDATE SET order_id = excluded.order_id"
-    " RETURNING events, terms)"
-    " SELECT events, terms FROM locked"
+    " RETURNING events, terms, status)"
+    " SELECT events, terms, status FROM locked"
+)
+# On the locked row of a parked order: its held facts come back (see ``parking``).
+_UNPARK = (
+    "WITH unparked AS (DELETE FROM parked_orders WHERE shop_id = $1 AND order_id = $2"
+    " RETURNING events)"
+    " UPDATE orders o SET events = unparked.events, status = 'awaiting_placement' FROM unparked"
+    " WHERE o.shop_id = $1 AND o.order_id = $2 RETURNING o.events"
 )
 _PRIOR_DELIVERY = (
     "SELECT body_sha256, event_id FROM webhook_deliveries WHERE shop_id = $1 AND webhook_id = $2"
@@ -84,8 +93,9 @@ def _append_and_queue_sql(outbox: Table) -> str:
 class WebhookStore:
     """The webhook path's reads and writes on one pooled connection (see the module doc)."""
 
-    def __init__(self, connection: asyncpg.Connection, outbox: Table) -> None:
+    def __init__(self, connection: asyncpg.Connection, outbox: Table, box: SecretBox) -> None:
         self._connection = connection
+        self._box = box
         self._append_and_queue = _append_and_queue_sql(outbox)
 
     async def shop_with_plans(
@@ -95,15 +105,8 @@ class WebhookStore:
         rows = await self._connection.fetch(_SHOP_WITH_PLANS, shop_id, plans_at)
         if not rows:
             return None
-        first = rows[0]
-        shop = Shop(
-            shop_id=first["shop_id"],
-            region=first["region"],
-            currency=first["currency"],
-            webhook_secret=first["webhook_secret"],
-            previous_webhook_secret=first["previous_webhook_secret"],
-        )
-        return shop, [plan_of(row) for row in rows if row["plan_id"] is not None]
+        plans = [plan_of(row) for row in rows if row["plan_id"] is not None]
+        return shop_from_row(rows[0], self._box), plans
 
     async def plans_active_at(self, shop_id: str, at: datetime) -> list[Plan]:
         """The shop's plans active at instant ``at`` (``starts_at <= at < ends_at``)."""
@@ -128,6 +131,7 @@ class WebhookStore:
         row of order ``(shop_id, order_id)`` (created empty if absent) until the transaction
         ends; one round trip. Another shop's order of the same id is never read or locked.
 
+        The held facts of a parked order are taken back first (one more round trip, only then).
         Returns the locked order, or the earlier delivery of the same id (nothing locked). A
         concurrent delivery of the same id waits for the first one's transaction: if it
         committed, this returns its record; if it rolled back, this one becomes the first. The
@@ -139,7 +143,10 @@ class WebhookStore:
             _CLAIM_AND_LOCK, shop_id, webhook_id, body_sha256, event_id, order_id
         )
         if row is not None:
-            return stored_order(order_id, shop_id, row["events"], row["terms"])
+            events = row["events"]
+            if row["status"] == "parked":
+                events = await self._connection.fetchval(_UNPARK, shop_id, order_id)
+            return stored_order(order_id, shop_id, events, row["terms"])
         # A separate statement: the claim's snapshot predates a concurrent first delivery that
         # committed while this one waited on its row.
         prior = await self._connection.fetchrow(_PRIOR_DELIVERY, shop_id, webhook_id)
@@ -173,7 +180,9 @@ class WebhookStore:
 
 
 @asynccontextmanager
-async def webhook_store(engine: AsyncEngine, outbox: Table) -> AsyncIterator[WebhookStore]:
+async def webhook_store(
+    engine: AsyncEngine, outbox: Table, box: SecretBox
+) -> AsyncIterator[WebhookStore]:
     """A store on a connection checked out of ``engine``'s pool, returned when the block ends.
 
     A connection that broke meanwhile is invalidated instead: errors raised by asyncpg itself
@@ -182,7 +191,7 @@ async def webhook_store(engine: AsyncEngine, outbox: Table) -> AsyncIterator[Web
     async with engine.connect() as conn:
         driver: asyncpg.Connection = (await conn.get_raw_connection()).driver_connection
         try:
-            yield WebhookStore(driver, outbox)
+            yield WebhookStore(driver, outbox, box)
         except _BROKEN_CONNECTION:
             await conn.invalidate()
             raise
