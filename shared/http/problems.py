@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
+import asyncpg
+import sqlalchemy.exc
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
@@ -140,11 +142,11 @@ class UnhandledErrorMiddleware:
 
         try:
             await self.app(scope, receive, send_tracking_start)
-        except Exception:
-            _log_unhandled(scope.get("method", ""), scope.get("path", ""))
+        except Exception as error:
+            _log_unhandled(scope.get("method", ""), scope.get("path", ""), error)
             if response_started:
                 raise  # too late for a problem document; let the server drop the connection
-            await _internal_error(scope.get("path", ""))(scope, receive, send)
+            await _internal_error(scope.get("path", ""), error)(scope, receive, send)
 
 
 async def _on_problem(request: Request, exc: Exception) -> Response:
@@ -200,11 +202,20 @@ def _summarise(error: Mapping[str, Any]) -> dict[str, Any]:
 
 
 async def _on_unhandled(request: Request, exc: Exception) -> Response:
-    _log_unhandled(request.method, request.url.path)
-    return _internal_error(request.url.path)
+    _log_unhandled(request.method, request.url.path, exc)
+    return _internal_error(request.url.path, exc)
 
 
-def _internal_error(instance: str) -> JSONResponse:
+def _internal_error(instance: str, error: BaseException) -> JSONResponse:
+    if database_unavailable(error):
+        return problem_response(
+            status=503,
+            title="Service Unavailable",
+            detail="The service's database cannot be reached; retry shortly. Nothing was done.",
+            type_suffix="database-unavailable",
+            instance=instance,
+            headers={"Retry-After": "1"},
+        )
     return problem_response(
         status=500,
         title="Internal Server Error",
@@ -214,8 +225,42 @@ def _internal_error(instance: str) -> JSONResponse:
     )
 
 
-def _log_unhandled(method: str, path: str) -> None:
-    _log.exception("unhandled_exception", method=method, path=path)
+def _log_unhandled(method: str, path: str, error: BaseException) -> None:
+    if database_unavailable(error):
+        _log.warning("database_unavailable", method=method, path=path, error=str(error)[:500])
+    else:
+        _log.exception("unhandled_exception", method=method, path=path)
+
+
+_CONNECTION_LOST = (
+    OSError,  # includes ConnectionError: refused, reset
+    TimeoutError,
+    sqlalchemy.exc.TimeoutError,  # no pooled connection came free
+    asyncpg.PostgresConnectionError,  # SQLSTATE class 08
+    asyncpg.exceptions.OperatorInterventionError,  # 57P0x: shutting down, starting up
+    asyncpg.InterfaceError,  # "connection is closed"
+)
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Did ``error`` come from a database that is down, restarting or unreachable (a request
+    that may succeed on retry, answered 503), rather than from a bug (500)?"""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [error]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, _CONNECTION_LOST):
+            return True
+        if isinstance(current, sqlalchemy.exc.DBAPIError) and current.connection_invalidated:
+            return True
+        original = getattr(current, "orig", None)
+        pending += [current.__cause__, current.__context__]
+        if isinstance(original, BaseException):
+            pending.append(original)
+    return False
 
 
 def _generic_detail(status: int, request: Request) -> str:

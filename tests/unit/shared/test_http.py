@@ -3,8 +3,10 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
+import sqlalchemy.exc
 import structlog
 from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
@@ -14,7 +16,7 @@ from shared.auth import TokenAuthority
 from shared.http.auth import AdminDep, PrincipalDep, require_read_access, tokens_router
 from shared.http.health import ReadinessCheck, health_router
 from shared.http.metrics import instrument
-from shared.http.problems import ProblemError, install_problem_handlers
+from shared.http.problems import ProblemError, database_unavailable, install_problem_handlers
 from shared.http.request_id import RequestIdMiddleware
 
 ADMIN = "admin-secret-0123456789"
@@ -72,6 +74,13 @@ def build_app(
     @app.get("/boom")
     async def boom() -> None:
         raise RuntimeError("database password is hunter2")
+
+    @app.get("/database-down")
+    async def database_down() -> None:
+        try:
+            raise asyncpg.exceptions.CannotConnectNowError("the database system is starting up")
+        except asyncpg.PostgresError as error:  # as SQLAlchemy wraps what the driver raises
+            raise sqlalchemy.exc.DBAPIError("SELECT 1", None, error) from error
 
     @app.get("/throttled")
     async def throttled() -> None:
@@ -288,6 +297,20 @@ async def test_an_unhandled_exception_is_a_generic_500_problem(client: httpx.Asy
     assert body["title"] == "Internal Server Error"
     assert [log["event"] for log in logs] == ["unhandled_exception"]
     assert logs[0]["exc_info"] is True
+
+
+async def test_a_database_that_cannot_be_reached_is_a_503_problem_to_retry(
+    client: httpx.AsyncClient,
+) -> None:
+    with structlog.testing.capture_logs() as logs:
+        response = await client.get("/database-down")
+
+    body = problem(response, 503, "database-unavailable")
+    assert "Nothing was done" in body["detail"]
+    assert response.headers["retry-after"] == "1"
+    assert [log["event"] for log in logs] == ["database_unavailable"]
+    assert not database_unavailable(ValueError("a bug"))
+    assert database_unavailable(ConnectionRefusedError(111, "refused"))
 
 
 async def test_a_problem_error_keeps_its_headers_and_extension_members(
