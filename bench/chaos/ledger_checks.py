@@ -17,8 +17,10 @@ from bench.chaos.infra import ROOT
 from bench.chaos.pipeline import TopicEvent, fetch, read_topic
 from bench.chaos.stack import TOPICS, Stack
 from services.ledger.adapters.db.digest import digest_of
+from shared.settings import ServiceSettings
 
 REPLAY_TEMPLATE = "ledger_replay_template"
+_OWNER = ServiceSettings().db_owner_user
 
 
 async def trial_balance(stack: Stack) -> Check:
@@ -81,8 +83,14 @@ async def one_entry_set_per_event(stack: Stack, orders_events: list[TopicEvent])
 
 
 async def published_releases(stack: Stack) -> list[TopicEvent]:
+    """Each release event once: delivery is at least once, so after a broker restart the topic
+    may hold a record twice (consumers drop the repeat by its event id, and so does this)."""
     events = await read_topic(stack.infra.bootstrap, TOPICS["payouts"])
-    return [e for e in events if e.event_type == "settlement.released"]
+    once: dict[str, TopicEvent] = {}
+    for event in events:
+        if event.event_type == "settlement.released":
+            once.setdefault(event.event_id, event)
+    return list(once.values())
 
 
 async def fully_reversed(stack: Stack, releases: list[TopicEvent]) -> list[TopicEvent]:
@@ -143,7 +151,9 @@ async def replay_reproduces_digest(stack: Stack) -> Check:
     await _migrated_template(stack, env)
     admin = await asyncpg.connect(stack.infra.database_dsn("postgres"), timeout=10)
     try:
-        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{REPLAY_TEMPLATE}"')
+        await admin.execute(
+            f'CREATE DATABASE "{name}" TEMPLATE "{REPLAY_TEMPLATE}" OWNER "{_OWNER}"'
+        )
     finally:
         await admin.close()
     try:
@@ -177,7 +187,9 @@ async def _migrated_template(stack: Stack, env: dict[str, str]) -> None:
         )
         if exists:
             return
-        await admin.execute(f'CREATE DATABASE "{REPLAY_TEMPLATE}"')
+        # Owned by the migrations' role, like the services' own databases (roles.sql), so
+        # `migrate` runs as it and grants the ledger's role what the replay needs.
+        await admin.execute(f'CREATE DATABASE "{REPLAY_TEMPLATE}" OWNER "{_OWNER}"')
     finally:
         await admin.close()
     await asyncio.to_thread(_ledger_command, {**env, "LEDGER_DB": REPLAY_TEMPLATE}, "migrate")
