@@ -33,10 +33,10 @@ from services.payouts.adapters.db.payouts_repository import (
     create_payout,
     due_payout_ids,
     finish_payout,
-    get_payout,
     lock_due_payout,
     postpone_payout,
     start_run,
+    wait_for_payout,
 )
 from services.payouts.domain.balances import decide_payouts
 from services.payouts.domain.payout_attempts import (
@@ -124,11 +124,14 @@ class PayoutRunner:
         return settled
 
     async def _settle(self, payout: PayoutRow) -> PayoutRow:
+        """The run's own call for a payout it created, and the payout as it then stands. If
+        another process (the retry worker, another replica) holds it, the run waits for that
+        process's outcome rather than answering a payout it is still settling as `created`."""
         settled = await self._settle_by_id(payout.payout_id)
         if settled is not None:
             return settled
-        async with self.engine.connect() as conn:  # another process holds or settled it
-            return await get_payout(conn, payout.payout_id) or payout
+        async with self.engine.begin() as conn:
+            return await wait_for_payout(conn, payout.payout_id) or payout
 
     async def _settle_by_id(self, payout_id: str) -> PayoutRow | None:
         """One provider call for a due payout and its outcome, in one transaction; None when the

@@ -187,8 +187,14 @@ async def unsettled_backlog(conn: AsyncConnection) -> tuple[int, float]:
     return int(row[0]), max(float(row[1]), 0.0)
 
 
-async def get_payout(conn: AsyncConnection, payout_id: str) -> PayoutRow | None:
-    row = (await conn.execute(select(payouts).where(payouts.c.payout_id == payout_id))).first()
+async def wait_for_payout(conn: AsyncConnection, payout_id: str) -> PayoutRow | None:
+    """The payout once no other process holds it: waits for the lock (a holder is settling it,
+    for at most its provider timeout) and keeps it until commit."""
+    row = (
+        await conn.execute(
+            select(payouts).where(payouts.c.payout_id == payout_id).with_for_update()
+        )
+    ).first()
     return None if row is None else _payout(row)
 
 
