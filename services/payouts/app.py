@@ -6,9 +6,11 @@ import functools
 from datetime import timedelta
 
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.payouts.adapters.db.reconciliation_view import DatabaseView
+from services.payouts.adapters.db.reconciliation_repository import SqlPayoutsView
 from services.payouts.adapters.db.tables import outbox
+from services.payouts.adapters.db.unit_of_work import PayoutsUnitOfWork
 from services.payouts.adapters.kafka.ledger_consumer import consume_ledger
 from services.payouts.adapters.ledger_client import LedgerHttpClient
 from services.payouts.adapters.simulated_bank import SimulatedBank
@@ -18,7 +20,14 @@ from services.payouts.api.simulated_bank import simulated_bank_router
 from services.payouts.domain.payout_attempts import RetryPolicy
 from services.payouts.service.metrics import PayoutsMetrics
 from services.payouts.service.payout_runs import PayoutRunner
-from services.payouts.service.ports import LedgerBalances, PayoutProvider, PayoutStatusLookup
+from services.payouts.service.ports import (
+    LedgerBalances,
+    PayoutProvider,
+    PayoutStatusLookup,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
+from services.payouts.service.queries import PayoutsQueries
 from services.payouts.service.reconciliation import Reconciler
 from services.payouts.service.workers import (
     daily_payout_schedule,
@@ -32,6 +41,15 @@ from shared.kafka.consumer_metrics import ConsumerMetrics
 from shared.service.clock import utc_now
 from shared.service.runtime import ServiceRuntime, build_app
 from shared.settings import ServiceSettings
+
+
+def unit_of_work_factory(engine: AsyncEngine, consumer: str) -> UnitOfWorkFactory:
+    """New units of work on `engine`, claiming ledger events in the inbox named `consumer`."""
+
+    def new_uow() -> UnitOfWork:
+        return PayoutsUnitOfWork(engine, consumer)
+
+    return new_uow
 
 
 def create_app(
@@ -56,9 +74,10 @@ def create_app(
         delay_ms=settings.bank_delay_ms,
         engine=runtime.engine,
     )
+    new_uow = unit_of_work_factory(runtime.engine, settings.ledger_consumer_group)
+    queries = PayoutsQueries(new_uow)
     runner = PayoutRunner(
-        engine=runtime.engine,
-        outbox=outbox,
+        new_uow=new_uow,
         topic=settings.topic_payouts,
         provider=bank,
         metrics=metrics,
@@ -66,7 +85,7 @@ def create_app(
         retry=RetryPolicy(settings.payout_retry_s, settings.payout_retry_max_s),
     )
     reconciler = Reconciler(
-        view=DatabaseView(runtime.engine),
+        view=SqlPayoutsView(runtime.engine),
         ledger=ledger
         or LedgerHttpClient(settings.ledger_base_url, settings.admin_token.get_secret_value()),
         provider=bank if isinstance(bank, PayoutStatusLookup) else None,
@@ -77,7 +96,7 @@ def create_app(
     runtime.workers.append(
         functools.partial(
             consume_ledger,
-            engine=runtime.engine,
+            new_uow=new_uow,
             bootstrap_servers=settings.kafka_bootstrap_servers,
             topic=settings.topic_ledger,
             group_id=settings.ledger_consumer_group,
@@ -88,8 +107,7 @@ def create_app(
     runtime.workers.append(
         functools.partial(
             release_scheduler,
-            engine=runtime.engine,
-            outbox=outbox,
+            new_uow=new_uow,
             topic=settings.topic_payouts,
             batch_size=settings.release_batch_size,
             tick_s=settings.release_tick_s,
@@ -101,7 +119,7 @@ def create_app(
     )
     runtime.workers.append(
         functools.partial(
-            hold_gauges, engine=runtime.engine, metrics=metrics, every_s=settings.metrics_refresh_s
+            hold_gauges, queries=queries, metrics=metrics, every_s=settings.metrics_refresh_s
         )
     )
     runtime.workers.append(
@@ -129,6 +147,7 @@ def create_app(
         routers=[payouts_router(), reconciliation_router()]
         + ([simulated_bank_router()] if simulated is not None else []),
     )
+    app.state.queries = queries
     app.state.payout_runner = runner
     app.state.reconciler = reconciler
     app.state.simulated_bank = simulated

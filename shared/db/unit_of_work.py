@@ -22,7 +22,7 @@ from typing import Protocol, Self, TypeVar
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
-from shared.db.inbox import TopicPartition, claim_new_events, save_positions
+from shared.db.inbox import TopicPartition, claim_new_events, load_positions, save_positions
 from shared.db.outbox import RecordLike, add_to_outbox
 
 
@@ -123,6 +123,12 @@ class SqlUnitOfWork:
         await save_positions(
             self.connection, inbox.consumer_positions, inbox.consumer, next_offsets
         )
+
+    async def stored_positions(self) -> dict[TopicPartition, int]:
+        """The next offset to read on each partition, as saved by committed batches (a consumer
+        seeks there on assignment)."""
+        inbox = self._require_inbox()
+        return await load_positions(self.connection, inbox.consumer_positions, inbox.consumer)
 
     async def add_to_outbox(self, topic: str, records: Sequence[RecordLike]) -> None:
         """Queue records for ``topic``; the relay sends them only after commit."""

@@ -18,7 +18,8 @@ from datetime import UTC, datetime, timedelta
 from prometheus_client import CollectorRegistry
 from sqlalchemy import func, insert, select
 
-from services.payouts.adapters.db.tables import holds, outbox
+from services.payouts.adapters.db.tables import holds
+from services.payouts.app import unit_of_work_factory
 from services.payouts.service.metrics import PayoutsMetrics
 from services.payouts.service.workers import release_scheduler
 from shared.db.engine import make_engine
@@ -54,8 +55,7 @@ async def measure(hold_count: int, replica_count: int, batch_size: int, timeout_
             asyncio.create_task(
                 release_scheduler(
                     stop,
-                    engine=replica,
-                    outbox=outbox,
+                    new_uow=unit_of_work_factory(replica, "throughput"),
                     topic="payouts.v1.throughput",
                     batch_size=batch_size,
                     tick_s=0.01,

@@ -18,7 +18,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.payouts.adapters.db.tables import outbox
-from services.payouts.app import create_app
+from services.payouts.app import create_app, unit_of_work_factory
+from services.payouts.service.ports import UnitOfWorkFactory
 from services.payouts.settings import PayoutsSettings
 from shared.db.migrations import upgrade_to_head
 from shared.db.outbox import OutgoingRecord
@@ -39,6 +40,11 @@ async def migrated_database() -> AsyncIterator[tuple[str, AsyncEngine]]:
     async with fresh_database("payouts") as (url, engine):
         await asyncio.to_thread(upgrade_to_head, MIGRATIONS, url)
         yield url, engine
+
+
+def uow_factory(engine: AsyncEngine) -> UnitOfWorkFactory:
+    """The service's units of work on a test database (inbox named `payouts-test`)."""
+    return unit_of_work_factory(engine, "payouts-test")
 
 
 async def unique_topics() -> tuple[str, str]:

@@ -28,7 +28,6 @@ from typing import cast
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.payouts.adapters.db.simulated_bank_repository import (
-    BankRequest,
     bank_requests,
     paid_totals,
     record_call,
@@ -36,7 +35,7 @@ from services.payouts.adapters.db.simulated_bank_repository import (
     transfer_statuses,
 )
 from services.payouts.domain.reconciliation import ProviderStatus
-from services.payouts.service.ports import PayoutInstruction, ProviderOutcome
+from services.payouts.service.ports import BankRequest, PayoutInstruction, ProviderOutcome
 
 _DECLINED = "simulated bank declined the transfer"
 

@@ -1,20 +1,21 @@
-"""Typed dependencies of the payouts routers."""
+"""Typed dependencies of the payouts routers: the service's use cases and queries, put on
+``app.state`` by the composition root (``app.py``); never a repository or an engine."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.payouts.adapters.simulated_bank import SimulatedBank
 from services.payouts.service.payout_runs import PayoutRunner
+from services.payouts.service.ports import BankBooks
+from services.payouts.service.queries import PayoutsQueries
 from services.payouts.service.reconciliation import Reconciler
 
 
-def _engine(request: Request) -> AsyncEngine:
-    engine: AsyncEngine = request.app.state.runtime.engine
-    return engine
+def _queries(request: Request) -> PayoutsQueries:
+    queries: PayoutsQueries = request.app.state.queries
+    return queries
 
 
 def _runner(request: Request) -> PayoutRunner:
@@ -27,12 +28,12 @@ def _reconciler(request: Request) -> Reconciler:
     return reconciler
 
 
-def _simulated_bank(request: Request) -> SimulatedBank:
-    bank: SimulatedBank = request.app.state.simulated_bank
+def _simulated_bank(request: Request) -> BankBooks:
+    bank: BankBooks = request.app.state.simulated_bank
     return bank
 
 
-EngineDep = Annotated[AsyncEngine, Depends(_engine)]
+QueriesDep = Annotated[PayoutsQueries, Depends(_queries)]
 PayoutRunnerDep = Annotated[PayoutRunner, Depends(_runner)]
 ReconcilerDep = Annotated[Reconciler, Depends(_reconciler)]
-SimulatedBankDep = Annotated[SimulatedBank, Depends(_simulated_bank)]
+SimulatedBankDep = Annotated[BankBooks, Depends(_simulated_bank)]

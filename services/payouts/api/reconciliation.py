@@ -32,6 +32,6 @@ def reconciliation_router() -> APIRouter:
             raise ProblemError(
                 502, "Payout provider unavailable", str(error), type_suffix="provider-unavailable"
             ) from None
-        return ReconciliationPublic.of(found)
+        return ReconciliationPublic.model_validate(found)
 
     return router

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query
 
-from services.payouts.adapters.db.holds_repository import holds_of_order_id
-from services.payouts.adapters.db.payouts_repository import list_payouts
-from services.payouts.api.deps import EngineDep, PayoutRunnerDep
-from services.payouts.api.schemas import HoldPublic, PayoutListPublic, PayoutPublic, PayoutRunPublic
+from services.payouts.api.deps import PayoutRunnerDep, QueriesDep
+from services.payouts.api.schemas import HoldPublic, PayoutListPublic, PayoutRunPublic
 from shared.http.auth import AdminDep, PrincipalDep, require_read_access
 from shared.http.ids import ID_PATTERN, IdPath, ShopIdQuery
 from shared.http.order_scope import resolve_shop
@@ -27,22 +25,21 @@ def payouts_router() -> APIRouter:
     async def read_hold(
         order_id: IdPath,
         principal: PrincipalDep,
-        engine: EngineDep,
+        queries: QueriesDep,
         shop_id: ShopIdQuery = None,
     ) -> HoldPublic:
         """The order's hold; an order is (shop_id, order_id). The admin and the order's
         merchant see every party's amount; a creator or an agency in the hold sees only its
         own; anyone else gets 404, as if the order did not exist (``shared.privacy``). Several
         shops' orders matching without ``shop_id`` answer 409 listing the shops."""
-        async with engine.connect() as conn:
-            found = {hold.shop_id: hold for hold in await holds_of_order_id(conn, order_id)}
+        found = {hold.shop_id: hold for hold in await queries.holds_of_order_id(order_id)}
         parties = {
             shop: {("merchant", shop), *(a.party for a in hold.amounts)}
             for shop, hold in found.items()
         }
         shop = resolve_shop(principal, order_id, parties, shop_id)
         hold, sees = found[shop], visibility(principal, shop)
-        return HoldPublic.of(hold, tuple(a for a in hold.amounts if sees.shows(*a.party)))
+        return HoldPublic.of(hold, [a for a in hold.amounts if sees.shows(*a.party)])
 
     @router.post("/v1/payout-runs", status_code=201)
     async def create_payout_run(_: AdminDep, runner: PayoutRunnerDep) -> PayoutRunPublic:
@@ -50,17 +47,12 @@ def payouts_router() -> APIRouter:
         run = await runner.run(trigger="operator")
         if run is None:  # only a scheduled run can collide with an earlier one
             raise RuntimeError("an operator run always starts")
-        return PayoutRunPublic(
-            run_id=run.run_id,
-            trigger=run.trigger,
-            started_at=run.started_at,
-            payouts=[PayoutPublic.of(p) for p in run.payouts],
-        )
+        return PayoutRunPublic.model_validate(run)
 
     @router.get("/v1/payouts")
     async def read_payouts(
         principal: PrincipalDep,
-        engine: EngineDep,
+        queries: QueriesDep,
         party_type: str | None = Query(None, max_length=32, pattern=ID_PATTERN),
         party_id: str | None = Query(None, min_length=1, max_length=200, pattern=ID_PATTERN),
     ) -> PayoutListPublic:
@@ -70,8 +62,7 @@ def payouts_router() -> APIRouter:
             party_type = party_type or principal.party_type
             party_id = party_id or principal.party_id
             require_read_access(principal, str(party_type), str(party_id))
-        async with engine.connect() as conn:
-            rows = await list_payouts(conn, party_type=party_type, party_id=party_id)
-        return PayoutListPublic(payouts=[PayoutPublic.of(row) for row in rows])
+        found = await queries.payouts(party_type=party_type, party_id=party_id)
+        return PayoutListPublic.model_validate({"payouts": found})
 
     return router

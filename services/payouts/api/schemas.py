@@ -1,31 +1,40 @@
-"""Response bodies of the payouts API; amounts are integer minor units of `currency`."""
+"""Response bodies of the payouts API; amounts are integer minor units of `currency`.
+
+Each body is validated straight from the service's own objects (``from_attributes``): a field
+named as in the domain needs no mapping code; the two differences flatten their domain object
+once, in a ``before`` validator.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import asdict, replace
 from datetime import datetime
+from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from services.payouts.adapters.db.payouts_repository import PayoutRow
-from services.payouts.adapters.db.simulated_bank_repository import BankRequest
 from services.payouts.domain.holds import Hold, HoldStatus, PartyAmount
 from services.payouts.domain.reconciliation import (
     BalanceDifference,
     Figure,
-    Figures,
     PayoutDifference,
     ProviderStatus,
 )
-from services.payouts.service.reconciliation import Reconciliation
+from services.payouts.service.ports import BankRequest
 
 
-class PartyAmountPublic(BaseModel):
+class PublicModel(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class PartyAmountPublic(PublicModel):
     party_type: str
     party_id: str
     amount: int
 
 
-class HoldPublic(BaseModel):
+class HoldPublic(PublicModel):
     order_id: str
     shop_id: str
     region: str
@@ -37,24 +46,12 @@ class HoldPublic(BaseModel):
     amounts: list[PartyAmountPublic]
 
     @classmethod
-    def of(cls, hold: Hold, amounts: tuple[PartyAmount, ...]) -> HoldPublic:
-        return cls(
-            order_id=hold.order_id,
-            shop_id=hold.shop_id,
-            region=hold.region,
-            currency=hold.currency,
-            status=hold.status,
-            delivered_at=hold.delivered_at,
-            release_at=hold.release_at,
-            released_at=hold.released_at,
-            amounts=[
-                PartyAmountPublic(party_type=a.party_type, party_id=a.party_id, amount=a.amount)
-                for a in amounts
-            ],
-        )
+    def of(cls, hold: Hold, amounts: Sequence[PartyAmount]) -> HoldPublic:
+        """The hold showing only `amounts` (the legs the reader may see)."""
+        return cls.model_validate(replace(hold, amounts=tuple(amounts)))
 
 
-class PayoutPublic(BaseModel):
+class PayoutPublic(PublicModel):
     payout_id: str
     run_id: str
     party_type: str
@@ -73,50 +70,33 @@ class PayoutPublic(BaseModel):
     last_error: str | None = Field(description="why the last call had no definite answer")
     next_attempt_at: datetime | None = Field(description="when an unsettled payout is retried")
 
-    @classmethod
-    def of(cls, row: PayoutRow) -> PayoutPublic:
-        return cls(
-            payout_id=row.payout_id,
-            run_id=row.run_id,
-            party_type=row.party_type,
-            party_id=row.party_id,
-            currency=row.currency,
-            amount=row.amount,
-            status=row.status,
-            failure_reason=row.failure_reason,
-            created_at=row.created_at,
-            completed_at=row.completed_at,
-            attempts=row.attempts,
-            last_attempt_at=row.last_attempt_at,
-            last_error=row.last_error,
-            next_attempt_at=row.next_attempt_at if row.status == "created" else None,
-        )
+    @model_validator(mode="after")
+    def _retried_only_while_unsettled(self) -> PayoutPublic:
+        if self.status != "created":
+            self.next_attempt_at = None
+        return self
 
 
-class PayoutRunPublic(BaseModel):
+class PayoutRunPublic(PublicModel):
     run_id: str
     trigger: str
     started_at: datetime
     payouts: list[PayoutPublic]
 
 
-class PayoutListPublic(BaseModel):
+class PayoutListPublic(PublicModel):
     payouts: list[PayoutPublic]
 
 
-class FiguresPublic(BaseModel):
+class FiguresPublic(PublicModel):
     pending: int = Field(description="integer minor units")
     available: int | None = Field(
         description="integer minor units; null where that side keeps no available balance "
         "(this service for platform and tax)"
     )
 
-    @classmethod
-    def of(cls, figures: Figures) -> FiguresPublic:
-        return cls(pending=figures.pending, available=figures.available)
 
-
-class BalanceDifferencePublic(BaseModel):
+class BalanceDifferencePublic(PublicModel):
     party_type: str
     party_id: str
     currency: str
@@ -124,20 +104,20 @@ class BalanceDifferencePublic(BaseModel):
     payouts: FiguresPublic = Field(description="this service's view")
     ledger: FiguresPublic = Field(description="the ledger's balances")
 
+    @model_validator(mode="before")
     @classmethod
-    def of(cls, difference: BalanceDifference) -> BalanceDifferencePublic:
-        account = difference.account
-        return cls(
-            party_type=account.party_type,
-            party_id=account.party_id,
-            currency=account.currency,
-            differs=list(difference.fields),
-            payouts=FiguresPublic.of(difference.payouts),
-            ledger=FiguresPublic.of(difference.ledger),
-        )
+    def _flatten(cls, value: Any) -> Any:
+        if not isinstance(value, BalanceDifference):
+            return value
+        return {
+            **asdict(value.account),
+            "differs": list(value.fields),
+            "payouts": value.payouts,
+            "ledger": value.ledger,
+        }
 
 
-class PayoutDifferencePublic(BaseModel):
+class PayoutDifferencePublic(PublicModel):
     payout_id: str
     party_type: str
     party_id: str
@@ -146,39 +126,23 @@ class PayoutDifferencePublic(BaseModel):
     status: str = Field(description="ours: created (not settled yet), paid or failed")
     provider_status: ProviderStatus = Field(description="unknown: the provider never received it")
 
+    @model_validator(mode="before")
     @classmethod
-    def of(cls, difference: PayoutDifference) -> PayoutDifferencePublic:
-        payout = difference.payout
-        return cls(
-            payout_id=payout.payout_id,
-            party_type=payout.party_type,
-            party_id=payout.party_id,
-            currency=payout.currency,
-            amount=payout.amount,
-            status=payout.status,
-            provider_status=difference.provider_status,
-        )
+    def _flatten(cls, value: Any) -> Any:
+        if not isinstance(value, PayoutDifference):
+            return value
+        return {**asdict(value.payout), "provider_status": value.provider_status}
 
 
-class ReconciliationPublic(BaseModel):
+class ReconciliationPublic(PublicModel):
     checked_at: datetime
     agrees: bool = Field(description="true when both lists are empty")
     balances: list[BalanceDifferencePublic]
     payouts_checked: bool = Field(description="false when the provider cannot be asked")
     payouts: list[PayoutDifferencePublic]
 
-    @classmethod
-    def of(cls, found: Reconciliation) -> ReconciliationPublic:
-        return cls(
-            checked_at=found.checked_at,
-            agrees=found.agrees,
-            balances=[BalanceDifferencePublic.of(d) for d in found.balances],
-            payouts_checked=found.payouts_checked,
-            payouts=[PayoutDifferencePublic.of(d) for d in found.payouts],
-        )
 
-
-class SimulatedTransferPublic(BaseModel):
+class SimulatedTransferPublic(PublicModel):
     payout_id: str
     party_type: str
     party_id: str
@@ -189,32 +153,27 @@ class SimulatedTransferPublic(BaseModel):
     )
     calls: int = Field(description="every pay call the bank received with this payout_id")
 
+    @model_validator(mode="before")
     @classmethod
-    def of(cls, request: BankRequest) -> SimulatedTransferPublic:
-        return cls(
-            payout_id=request.payout_id,
-            party_type=request.party_type,
-            party_id=request.party_id,
-            currency=request.currency,
-            amount=request.amount,
-            status=request.status or "not_booked",
-            calls=request.calls,
-        )
+    def _not_booked(cls, value: Any) -> Any:
+        if isinstance(value, BankRequest) and value.status is None:
+            return replace(value, status="not_booked")
+        return value
 
 
-class SimulatedTransfersPublic(BaseModel):
+class SimulatedTransfersPublic(PublicModel):
     transfers: list[SimulatedTransferPublic]
     next_after: str | None = Field(
         description="pass as `after` for the next page; null when this page was not full"
     )
 
 
-class SimulatedPayeePaidPublic(BaseModel):
+class SimulatedPayeePaidPublic(PublicModel):
     party_type: str
     party_id: str
     currency: str
     paid: int = Field(description="integer minor units the bank actually paid this payee")
 
 
-class SimulatedPayeesPublic(BaseModel):
+class SimulatedPayeesPublic(PublicModel):
     payees: list[SimulatedPayeePaidPublic]

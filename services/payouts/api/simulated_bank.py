@@ -39,7 +39,7 @@ def simulated_bank_router() -> APIRouter:
         `limit` (10,000 by default, at most 50,000); `next_after` continues."""
         found = await bank.requests(after=after, limit=limit)
         return SimulatedTransfersPublic(
-            transfers=[SimulatedTransferPublic.of(r) for r in found],
+            transfers=[SimulatedTransferPublic.model_validate(r) for r in found],
             next_after=found[-1].payout_id if len(found) == limit else None,
         )
 

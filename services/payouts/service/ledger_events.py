@@ -7,9 +7,6 @@ the ledger's posting of the same payout mirrors that move.
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from services.payouts.adapters.db.balances_repository import add_to_available
 from services.payouts.domain.balances import Payee, balance_changes
 from services.payouts.domain.errors import PayoutsDomainError
 from services.payouts.domain.holds import (
@@ -22,6 +19,7 @@ from services.payouts.domain.holds import (
     reverse_pending,
 )
 from services.payouts.domain.release_instant import HoldTerms
+from services.payouts.service.ports import BalancesRepository
 from shared.events import ledger_v1
 from shared.events.common import Leg
 
@@ -40,8 +38,8 @@ class BalanceMoves:
             if min_payout is not None:
                 self.min_payouts[payee] = min_payout
 
-    async def write(self, conn: AsyncConnection) -> None:
-        await add_to_available(conn, self.changes, min_payouts=self.min_payouts)
+    async def write(self, balances: BalancesRepository) -> None:
+        await balances.add_to_available(self.changes, min_payouts=self.min_payouts)
 
 
 class UnknownHoldError(PayoutsDomainError):

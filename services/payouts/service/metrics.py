@@ -8,6 +8,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from services.payouts.domain.holds import HOLD_STATUSES, Hold
 from services.payouts.domain.payout_attempts import NoAnswer, Paid, ProviderAnswer
+from services.payouts.service.queries import Backlog
 
 
 class PayoutsMetrics:
@@ -86,9 +87,13 @@ class PayoutsMetrics:
                 outcome = "refused"
         self.provider_attempts.labels(outcome=outcome).inc()
 
-    def set_hold_counts(self, counts: dict[str, int]) -> None:
+    def set_backlog(self, backlog: Backlog) -> None:
         for status in HOLD_STATUSES:
-            self.holds.labels(status=status).set(counts.get(status, 0))
+            self.holds.labels(status=status).set(backlog.holds_by_status.get(status, 0))
+        self.due_unreleased.set(backlog.due_unreleased)
+        self.oldest_due_age.set(backlog.oldest_due_age_s)
+        self.unsettled_payouts.set(backlog.unsettled_payouts)
+        self.oldest_unsettled_payout_age.set(backlog.oldest_unsettled_age_s)
 
     def record_reconciliation(self, balance_differences: int, payout_differences: int) -> None:
         self.reconciliation_differences.labels(kind="balance").set(balance_differences)

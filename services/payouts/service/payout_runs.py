@@ -20,24 +20,6 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import Table
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from services.payouts.adapters.db.balances_repository import (
-    add_to_available,
-    lock_payable_balances,
-)
-from services.payouts.adapters.db.holds_repository import database_now
-from services.payouts.adapters.db.payouts_repository import (
-    PayoutRow,
-    create_payout,
-    due_payout_ids,
-    finish_payout,
-    lock_due_payout,
-    postpone_payout,
-    start_run,
-    wait_for_payout,
-)
 from services.payouts.domain.balances import decide_payouts
 from services.payouts.domain.payout_attempts import (
     NoAnswer,
@@ -47,8 +29,9 @@ from services.payouts.domain.payout_attempts import (
     RetryPolicy,
     after_call,
 )
+from services.payouts.domain.payouts import Payout
 from services.payouts.service.metrics import PayoutsMetrics
-from services.payouts.service.ports import PayoutInstruction, PayoutProvider
+from services.payouts.service.ports import PayoutInstruction, PayoutProvider, UnitOfWorkFactory
 from services.payouts.service.publishing import publish
 from shared.events import payouts_v1
 from shared.logging import get_logger
@@ -61,15 +44,14 @@ class PayoutRun:
     run_id: str
     trigger: str
     started_at: datetime
-    payouts: list[PayoutRow]
+    payouts: list[Payout]
 
 
 @dataclass(frozen=True, slots=True)
 class PayoutRunner:
     """What a run needs; built once by the composition root."""
 
-    engine: AsyncEngine
-    outbox: Table
+    new_uow: UnitOfWorkFactory
     topic: str
     provider: PayoutProvider
     metrics: PayoutsMetrics | None = None
@@ -82,23 +64,23 @@ class PayoutRunner:
         already has one (another replica, or an earlier tick, ran it). A payout the provider
         did not answer is returned `created`."""
         run_id = str(uuid.uuid4())
-        async with self.engine.begin() as conn:
-            started_at = await start_run(conn, run_id, trigger, scheduled_for)
+        async with self.new_uow() as uow:
+            started_at = await uow.payouts.start_run(run_id, trigger, scheduled_for)
             if started_at is None:
                 return None
-            decisions = decide_payouts(await lock_payable_balances(conn))
+            decisions = decide_payouts(await uow.balances.lock_payable())
             created = [
-                await create_payout(conn, str(uuid.uuid4()), run_id, d.payee, d.amount)
+                await uow.payouts.create(str(uuid.uuid4()), run_id, d.payee, d.amount)
                 for d in decisions
             ]
-            await add_to_available(conn, {d.payee: -d.amount for d in decisions})
+            await uow.balances.add_to_available({d.payee: -d.amount for d in decisions})
             await publish(
-                conn,
-                self.outbox,
+                uow,
                 self.topic,
                 [(str(uuid.uuid4()), _created_event(p)) for p in created],
                 time=started_at,
             )
+            await uow.commit()
         self._count("created", len(created))
         log.info("payout_run_created", run_id=run_id, trigger=trigger, payouts=len(created))
         settled = [await self._settle(payout) for payout in created]
@@ -110,8 +92,8 @@ class PayoutRunner:
         a stopped run, or not answered before), oldest due first, until `stop` is set; returns
         how many this call settled. Safe in several processes at once: a payout another one
         holds is skipped, one not due any more (settled or postponed meanwhile) too."""
-        async with self.engine.connect() as conn:
-            due = await due_payout_ids(conn, limit)
+        async with self.new_uow() as uow:
+            due = await uow.payouts.due_ids(limit)
         settled = 0
         for payout_id in due:
             if stop is not None and stop.is_set():
@@ -123,44 +105,43 @@ class PayoutRunner:
             log.warning("unsettled_payouts_settled", count=settled)
         return settled
 
-    async def _settle(self, payout: PayoutRow) -> PayoutRow:
+    async def _settle(self, payout: Payout) -> Payout:
         """The run's own call for a payout it created, and the payout as it then stands. If
         another process (the retry worker, another replica) holds it, the run waits for that
         process's outcome rather than answering a payout it is still settling as `created`."""
         settled = await self._settle_by_id(payout.payout_id)
         if settled is not None:
             return settled
-        async with self.engine.begin() as conn:
-            return await wait_for_payout(conn, payout.payout_id) or payout
+        async with self.new_uow() as uow:
+            settled_elsewhere = await uow.payouts.wait_for(payout.payout_id)
+            await uow.commit()
+        return settled_elsewhere or payout
 
-    async def _settle_by_id(self, payout_id: str) -> PayoutRow | None:
+    async def _settle_by_id(self, payout_id: str) -> Payout | None:
         """One provider call for a due payout and its outcome, in one transaction; None when the
         payout is settled, not due, or held by another process."""
-        async with self.engine.begin() as conn:
-            payout = await lock_due_payout(conn, payout_id)
+        async with self.new_uow() as uow:
+            payout = await uow.payouts.lock_due(payout_id)
             if payout is None:
                 return None
             answer = await self._ask_provider(payout)
             result = after_call(payout.amount, payout.attempts, answer, self.retry)
             if result.retry_after is not None:
-                row = await postpone_payout(
-                    conn, payout_id, result.reason or "no answer", result.retry_after
+                row = await uow.payouts.postpone(
+                    payout_id, result.reason or "no answer", result.retry_after
                 )
             else:
-                row = await finish_payout(conn, payout_id, result.status, result.reason)
+                row = await uow.payouts.finish(payout_id, result.status, result.reason)
             if row is None:
                 raise RuntimeError(f"payout {payout_id} changed while locked")
             if result.returned:
-                await add_to_available(conn, {row.payee: result.returned})
+                await uow.balances.add_to_available({row.payee: result.returned})
             if result.settled:
-                now = row.completed_at or await database_now(conn)
+                now = row.completed_at or await uow.database_now()
                 await publish(
-                    conn,
-                    self.outbox,
-                    self.topic,
-                    [(str(uuid.uuid4()), _outcome_event(row, now))],
-                    time=now,
+                    uow, self.topic, [(str(uuid.uuid4()), _outcome_event(row, now))], time=now
                 )
+            await uow.commit()
         self._count_attempt(answer)
         if result.settled:
             self._count(result.status, 1)
@@ -174,7 +155,7 @@ class PayoutRunner:
             )
         return row
 
-    async def _ask_provider(self, payout: PayoutRow) -> ProviderAnswer:
+    async def _ask_provider(self, payout: Payout) -> ProviderAnswer:
         instruction = PayoutInstruction(
             payout.payout_id, payout.party_type, payout.party_id, payout.currency, payout.amount
         )
@@ -200,7 +181,7 @@ def _describe(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"[:2000]
 
 
-def _fields(payout: PayoutRow) -> dict[str, object]:
+def _fields(payout: Payout) -> dict[str, object]:
     return {
         "payout_id": payout.payout_id,
         "run_id": payout.run_id,
@@ -211,13 +192,13 @@ def _fields(payout: PayoutRow) -> dict[str, object]:
     }
 
 
-def _created_event(payout: PayoutRow) -> payouts_v1.PayoutCreated:
+def _created_event(payout: Payout) -> payouts_v1.PayoutCreated:
     return payouts_v1.PayoutCreated.model_validate(
         {**_fields(payout), "created_at": payout.created_at}
     )
 
 
-def _outcome_event(payout: PayoutRow, now: datetime) -> payouts_v1.PayoutsEvent:
+def _outcome_event(payout: Payout, now: datetime) -> payouts_v1.PayoutsEvent:
     if payout.status == "paid":
         return payouts_v1.PayoutPaid.model_validate({**_fields(payout), "paid_at": now})
     return payouts_v1.PayoutFailed.model_validate(

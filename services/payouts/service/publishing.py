@@ -6,11 +6,8 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Table
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from services.payouts.domain.holds import Hold
-from shared.db.outbox import add_to_outbox
+from services.payouts.service.ports import UnitOfWork
 from shared.events import payouts_v1
 from shared.events.common import Leg
 from shared.events.envelope import to_kafka
@@ -42,16 +39,15 @@ def settlement_released(hold: Hold) -> payouts_v1.SettlementReleased:
 
 
 async def publish(
-    conn: AsyncConnection,
-    outbox: Table,
+    uow: UnitOfWork,
     topic: str,
     events: Sequence[tuple[str, payouts_v1.PayoutsEvent]],
     *,
     time: datetime,
 ) -> None:
-    """Queue (event id, event) pairs for `topic` in the caller's transaction."""
+    """Queue (event id, event) pairs for `topic` in the unit of work's transaction."""
     records = [
         to_kafka(payouts_v1.to_envelope(event, event_id=event_id, time=time))
         for event_id, event in events
     ]
-    await add_to_outbox(conn, outbox, topic, records)
+    await uow.add_to_outbox(topic, records)

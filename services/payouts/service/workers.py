@@ -9,13 +9,10 @@ import contextlib
 from collections.abc import Callable
 from datetime import datetime, time
 
-from sqlalchemy import Table
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from services.payouts.adapters.db.holds_repository import count_by_status, due_backlog
-from services.payouts.adapters.db.payouts_repository import unsettled_backlog
 from services.payouts.service.metrics import PayoutsMetrics
 from services.payouts.service.payout_runs import PayoutRunner
+from services.payouts.service.ports import UnitOfWorkFactory
+from services.payouts.service.queries import PayoutsQueries
 from services.payouts.service.reconciliation import Reconciler
 from services.payouts.service.release import release_due_holds
 from shared.logging import get_logger
@@ -27,8 +24,7 @@ log = get_logger(__name__)
 async def release_scheduler(
     stop: asyncio.Event,
     *,
-    engine: AsyncEngine,
-    outbox: Table,
+    new_uow: UnitOfWorkFactory,
     topic: str,
     batch_size: int,
     tick_s: float,
@@ -38,7 +34,7 @@ async def release_scheduler(
     Safe to run in several replicas at once (see `release_due_holds`)."""
     while not stop.is_set():
         try:
-            released = await release_due_holds(engine, outbox, topic, batch_size=batch_size)
+            released = await release_due_holds(new_uow(), topic, batch_size=batch_size)
         except Exception:
             log.exception("release_scan_failed")
             await pause(stop, max(tick_s, 1.0))
@@ -89,19 +85,12 @@ async def payout_retries(
 
 
 async def hold_gauges(
-    stop: asyncio.Event, *, engine: AsyncEngine, metrics: PayoutsMetrics, every_s: float
+    stop: asyncio.Event, *, queries: PayoutsQueries, metrics: PayoutsMetrics, every_s: float
 ) -> None:
     """The hold gauges, and the unsettled payouts with the age of the oldest."""
     while not stop.is_set():
         try:
-            async with engine.connect() as conn:
-                metrics.set_hold_counts(await count_by_status(conn))
-                due, oldest_age = await due_backlog(conn)
-                unsettled, oldest_unsettled_age = await unsettled_backlog(conn)
-            metrics.due_unreleased.set(due)
-            metrics.oldest_due_age.set(oldest_age)
-            metrics.unsettled_payouts.set(unsettled)
-            metrics.oldest_unsettled_payout_age.set(oldest_unsettled_age)
+            metrics.set_backlog(await queries.backlog())
         except Exception as error:  # the database may be down; /readyz says so
             log.warning("hold_gauges_unavailable", error=str(error))
         await pause(stop, every_s)

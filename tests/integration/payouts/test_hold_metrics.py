@@ -10,10 +10,11 @@ from prometheus_client import CollectorRegistry
 from services.payouts.adapters.db.holds_repository import insert_hold
 from services.payouts.domain.holds import deliver
 from services.payouts.service.metrics import PayoutsMetrics
+from services.payouts.service.queries import PayoutsQueries
 from services.payouts.service.workers import hold_gauges
 from tests.support.holds import posted_hold
 from tests.support.infra import wait_until
-from tests.support.payouts import migrated_database
+from tests.support.payouts import migrated_database, uow_factory
 
 
 async def test_the_gauges_count_holds_by_status_and_show_the_oldest_overdue_hold() -> None:
@@ -29,7 +30,12 @@ async def test_the_gauges_count_holds_by_status_and_show_the_oldest_overdue_hold
         registry = CollectorRegistry()
         stop = asyncio.Event()
         task = asyncio.create_task(
-            hold_gauges(stop, engine=engine, metrics=PayoutsMetrics(registry), every_s=0.05)
+            hold_gauges(
+                stop,
+                queries=PayoutsQueries(uow_factory(engine)),
+                metrics=PayoutsMetrics(registry),
+                every_s=0.05,
+            )
         )
 
         async def refreshed() -> bool:

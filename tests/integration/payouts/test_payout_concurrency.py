@@ -10,14 +10,14 @@ from sqlalchemy import func, select
 
 from services.payouts.adapters.db.balances_repository import add_to_available, get_balances
 from services.payouts.adapters.db.payouts_repository import list_payouts
-from services.payouts.adapters.db.tables import outbox, payout_runs, payouts
+from services.payouts.adapters.db.tables import payout_runs, payouts
 from services.payouts.adapters.simulated_bank import SimulatedBank
 from services.payouts.domain.balances import Payee
 from services.payouts.service.payout_runs import PayoutRunner
 from services.payouts.service.ports import PayoutInstruction, ProviderOutcome
 from services.payouts.service.workers import daily_payout_schedule
 from tests.support.infra import wait_until
-from tests.support.payouts import migrated_database
+from tests.support.payouts import migrated_database, uow_factory
 
 CREATORS = [Payee("creator", f"c-{n}", "GBP") for n in range(20)]
 
@@ -31,7 +31,7 @@ async def test_concurrent_runs_never_pay_the_same_money_twice() -> None:
                 min_payouts={payee: 1_000 for payee in CREATORS},
             )
         bank = SimulatedBank()
-        runner = PayoutRunner(engine=engine, outbox=outbox, topic="unused", provider=bank)
+        runner = PayoutRunner(new_uow=uow_factory(engine), topic="unused", provider=bank)
 
         runs = await asyncio.gather(*(runner.run(trigger="operator") for _ in range(4)))
 
@@ -54,7 +54,7 @@ async def test_the_daily_schedule_runs_once_per_day_however_many_replicas_tick()
         async with engine.begin() as conn:
             await add_to_available(conn, {CREATORS[0]: 2_000}, min_payouts={CREATORS[0]: 1_000})
         bank = SimulatedBank()
-        runner = PayoutRunner(engine=engine, outbox=outbox, topic="unused", provider=bank)
+        runner = PayoutRunner(new_uow=uow_factory(engine), topic="unused", provider=bank)
         stop = asyncio.Event()
 
         def after_two_am() -> datetime:
@@ -88,9 +88,7 @@ async def test_the_daily_schedule_runs_once_per_day_however_many_replicas_tick()
 
 async def test_the_daily_schedule_waits_for_its_time_of_day() -> None:
     async with migrated_database() as (_, engine):
-        runner = PayoutRunner(
-            engine=engine, outbox=outbox, topic="unused", provider=SimulatedBank()
-        )
+        runner = PayoutRunner(new_uow=uow_factory(engine), topic="unused", provider=SimulatedBank())
         stop = asyncio.Event()
         task = asyncio.create_task(
             daily_payout_schedule(
@@ -119,9 +117,7 @@ async def test_a_payout_left_unsettled_by_a_stopped_run_is_settled_by_the_next_r
     async with migrated_database() as (_, engine):
         async with engine.begin() as conn:
             await add_to_available(conn, {CREATORS[0]: 3_000}, min_payouts={CREATORS[0]: 1_000})
-        stopped = PayoutRunner(
-            engine=engine, outbox=outbox, topic="unused", provider=StoppingBank()
-        )
+        stopped = PayoutRunner(new_uow=uow_factory(engine), topic="unused", provider=StoppingBank())
         with contextlib.suppress(asyncio.CancelledError):
             await stopped.run(trigger="operator")
         async with engine.connect() as conn:
@@ -130,7 +126,7 @@ async def test_a_payout_left_unsettled_by_a_stopped_run_is_settled_by_the_next_r
 
         bank = SimulatedBank()
         next_run = await PayoutRunner(
-            engine=engine, outbox=outbox, topic="unused", provider=bank
+            new_uow=uow_factory(engine), topic="unused", provider=bank
         ).run(trigger="operator")
 
         async with engine.connect() as conn:

@@ -12,11 +12,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.payouts.adapters.db.balances_repository import add_to_available, get_balances
-from services.payouts.adapters.db.payouts_repository import PayoutRow, list_payouts
+from services.payouts.adapters.db.payouts_repository import list_payouts
 from services.payouts.adapters.db.tables import outbox, payouts
 from services.payouts.adapters.simulated_bank import SimulatedBank
 from services.payouts.domain.balances import Payee
 from services.payouts.domain.payout_attempts import RetryPolicy
+from services.payouts.domain.payouts import Payout
 from services.payouts.service.payout_runs import PayoutRunner
 from services.payouts.service.ports import PayoutInstruction, PayoutProvider, ProviderOutcome
 from services.payouts.service.workers import payout_retries
@@ -24,7 +25,7 @@ from shared.db.engine import make_engine
 from shared.events import payouts_v1
 from shared.events.envelope import from_kafka
 from tests.support.infra import wait_until
-from tests.support.payouts import migrated_database
+from tests.support.payouts import migrated_database, uow_factory
 
 CREATOR = Payee("creator", "c-1", "GBP")
 QUICK_RETRY = RetryPolicy(0.2, 1.0)
@@ -32,8 +33,7 @@ QUICK_RETRY = RetryPolicy(0.2, 1.0)
 
 def runner(engine: AsyncEngine, provider: PayoutProvider, timeout_s: float = 5.0) -> PayoutRunner:
     return PayoutRunner(
-        engine=engine,
-        outbox=outbox,
+        new_uow=uow_factory(engine),
         topic="unused",
         provider=provider,
         provider_timeout_s=timeout_s,
@@ -54,7 +54,7 @@ async def available(engine: AsyncEngine, payee: Payee = CREATOR) -> int:
     return balance.available
 
 
-async def payouts_of(engine: AsyncEngine, payee: Payee = CREATOR) -> list[PayoutRow]:
+async def payouts_of(engine: AsyncEngine, payee: Payee = CREATOR) -> list[Payout]:
     async with engine.connect() as conn:
         return await list_payouts(conn, party_type=payee.party_type, party_id=payee.party_id)
 

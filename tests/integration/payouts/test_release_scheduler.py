@@ -23,7 +23,7 @@ from shared.kafka.producer import KafkaSender
 from tests.support.holds import posted_hold
 from tests.support.infra import KAFKA_BOOTSTRAP, wait_until
 from tests.support.kafka import read_topic
-from tests.support.payouts import migrated_database, unique_topics
+from tests.support.payouts import migrated_database, unique_topics, uow_factory
 
 DUE_HOLDS = 1_000
 REPLICAS = 3
@@ -58,8 +58,7 @@ async def test_three_racing_schedulers_release_each_of_a_thousand_due_holds_exac
             asyncio.create_task(
                 release_scheduler(
                     stop,
-                    engine=replica,
-                    outbox=outbox,
+                    new_uow=uow_factory(replica),
                     topic=payouts_topic,
                     batch_size=25,
                     tick_s=0.05,
@@ -120,8 +119,7 @@ async def test_a_hold_is_not_released_before_its_release_instant() -> None:
         scheduler = asyncio.create_task(
             functools.partial(
                 release_scheduler,
-                engine=engine,
-                outbox=outbox,
+                new_uow=uow_factory(engine),
                 topic=payouts_topic,
                 batch_size=10,
                 tick_s=0.05,

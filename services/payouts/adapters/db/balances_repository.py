@@ -80,3 +80,18 @@ async def all_available(conn: AsyncConnection) -> dict[Payee, int]:
     t = payee_balances
     rows = await conn.execute(select(t.c.party_type, t.c.party_id, t.c.currency, t.c.available))
     return {Payee(r.party_type, r.party_id, r.currency): int(r.available) for r in rows}
+
+
+class SqlBalancesRepository:
+    """``service.ports.BalancesRepository`` on one connection (the unit of work's transaction)."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def add_to_available(
+        self, changes: Mapping[Payee, int], *, min_payouts: Mapping[Payee, int] | None = None
+    ) -> None:
+        await add_to_available(self._conn, changes, min_payouts=min_payouts)
+
+    async def lock_payable(self) -> list[PayeeBalance]:
+        return await lock_payable_balances(self._conn)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -228,3 +229,37 @@ async def pending_by_party(conn: AsyncConnection) -> list[tuple[str, str, str, i
         .group_by(leg.c.party_type, leg.c.party_id, holds.c.currency)
     )
     return [(row[0], row[1], row[2], int(row[3])) for row in await conn.execute(query)]
+
+
+class SqlHoldsRepository:
+    """``service.ports.HoldsRepository`` on one connection (the unit of work's transaction)."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def lock(self, keys: set[OrderKey]) -> dict[OrderKey, Hold]:
+        return await lock_holds(self._conn, keys)
+
+    async def insert(self, new_holds: Sequence[Hold]) -> None:
+        await insert_holds(self._conn, list(new_holds))
+
+    async def save(self, changed: Sequence[Hold]) -> None:
+        await save_holds(self._conn, list(changed))
+
+    async def mark_released_by_ledger(self, orders: set[OrderKey]) -> None:
+        await mark_released_by_ledger(self._conn, orders)
+
+    async def claim_due(self, limit: int) -> list[Hold]:
+        return await claim_due_holds(self._conn, limit)
+
+    async def mark_released(self, released: Sequence[Hold]) -> None:
+        await mark_released(self._conn, list(released))
+
+    async def of_order_id(self, order_id: str) -> list[Hold]:
+        return await holds_of_order_id(self._conn, order_id)
+
+    async def count_by_status(self) -> dict[str, int]:
+        return await count_by_status(self._conn)
+
+    async def due_backlog(self) -> tuple[int, float]:
+        return await due_backlog(self._conn)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -12,37 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.payouts.adapters.db.tables import payout_runs, payouts
 from services.payouts.domain.balances import Payee
+from services.payouts.domain.payouts import Payout
 
 
-@dataclass(frozen=True, slots=True)
-class PayoutRow:
-    """A payout as stored; `amount` in minor units of `currency`."""
-
-    payout_id: str
-    run_id: str
-    party_type: str
-    party_id: str
-    currency: str
-    amount: int
-    status: str
-    failure_reason: str | None
-    created_at: datetime
-    completed_at: datetime | None
-    attempts: int
-    """Provider calls made for it so far."""
-    last_attempt_at: datetime | None
-    last_error: str | None
-    """Why the last call had no definite answer; None if every call had one."""
-    next_attempt_at: datetime | None
-    """When an unsettled payout is due again; None: due now (or settled)."""
-
-    @property
-    def payee(self) -> Payee:
-        return Payee(self.party_type, self.party_id, self.currency)
-
-
-def _payout(row: Row[Any]) -> PayoutRow:
-    return PayoutRow(
+def _payout(row: Row[Any]) -> Payout:
+    return Payout(
         payout_id=row.payout_id,
         run_id=row.run_id,
         party_type=row.party_type,
@@ -80,7 +53,7 @@ async def start_run(
 
 async def create_payout(
     conn: AsyncConnection, payout_id: str, run_id: str, payee: Payee, amount: int
-) -> PayoutRow:
+) -> Payout:
     row = (
         await conn.execute(
             insert(payouts)
@@ -99,7 +72,7 @@ async def create_payout(
     return _payout(row)
 
 
-async def lock_due_payout(conn: AsyncConnection, payout_id: str) -> PayoutRow | None:
+async def lock_due_payout(conn: AsyncConnection, payout_id: str) -> Payout | None:
     """Lock a payout still `created` and due (by database time) until commit; None if it is
     settled, not due yet, or another process holds it (locked rows are skipped), so only one
     process at a time asks the bank about it, and never before its backoff has passed."""
@@ -129,7 +102,7 @@ async def due_payout_ids(conn: AsyncConnection, limit: int = 1_000) -> list[str]
 
 async def finish_payout(
     conn: AsyncConnection, payout_id: str, status: str, failure_reason: str | None
-) -> PayoutRow | None:
+) -> Payout | None:
     """Move a `created` payout to `paid` or `failed` after a definite answer (one more attempt);
     None if it was already finished."""
     row = (
@@ -152,7 +125,7 @@ async def finish_payout(
 
 async def postpone_payout(
     conn: AsyncConnection, payout_id: str, error: str, retry_after: timedelta
-) -> PayoutRow | None:
+) -> Payout | None:
     """Record a call without a definite answer: the payout stays `created`, one more attempt,
     due again `retry_after` from now (database time). None if it was already finished."""
     row = (
@@ -187,7 +160,7 @@ async def unsettled_backlog(conn: AsyncConnection) -> tuple[int, float]:
     return int(row[0]), max(float(row[1]), 0.0)
 
 
-async def wait_for_payout(conn: AsyncConnection, payout_id: str) -> PayoutRow | None:
+async def wait_for_payout(conn: AsyncConnection, payout_id: str) -> Payout | None:
     """The payout once no other process holds it: waits for the lock (a holder is settling it,
     for at most its provider timeout) and keeps it until commit."""
     row = (
@@ -204,7 +177,7 @@ async def list_payouts(
     party_type: str | None = None,
     party_id: str | None = None,
     limit: int = 500,
-) -> list[PayoutRow]:
+) -> list[Payout]:
     """Newest first; filtered by party when given."""
     query = select(payouts).order_by(payouts.c.created_at.desc(), payouts.c.payout_id).limit(limit)
     if party_type is not None:
@@ -214,7 +187,7 @@ async def list_payouts(
     return [_payout(row) for row in await conn.execute(query)]
 
 
-async def payouts_created_since(conn: AsyncConnection, since: datetime) -> list[PayoutRow]:
+async def payouts_created_since(conn: AsyncConnection, since: datetime) -> list[Payout]:
     """Every payout created at or after `since`, oldest first."""
     query = (
         select(payouts)
@@ -222,3 +195,43 @@ async def payouts_created_since(conn: AsyncConnection, since: datetime) -> list[
         .order_by(payouts.c.created_at, payouts.c.payout_id)
     )
     return [_payout(row) for row in await conn.execute(query)]
+
+
+class SqlPayoutsRepository:
+    """``service.ports.PayoutsRepository`` on one connection (the unit of work's transaction)."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def start_run(
+        self, run_id: str, trigger: str, scheduled_for: date | None
+    ) -> datetime | None:
+        return await start_run(self._conn, run_id, trigger, scheduled_for)
+
+    async def create(self, payout_id: str, run_id: str, payee: Payee, amount: int) -> Payout:
+        return await create_payout(self._conn, payout_id, run_id, payee, amount)
+
+    async def lock_due(self, payout_id: str) -> Payout | None:
+        return await lock_due_payout(self._conn, payout_id)
+
+    async def due_ids(self, limit: int) -> list[str]:
+        return await due_payout_ids(self._conn, limit)
+
+    async def finish(
+        self, payout_id: str, status: str, failure_reason: str | None
+    ) -> Payout | None:
+        return await finish_payout(self._conn, payout_id, status, failure_reason)
+
+    async def postpone(self, payout_id: str, error: str, retry_after: timedelta) -> Payout | None:
+        return await postpone_payout(self._conn, payout_id, error, retry_after)
+
+    async def wait_for(self, payout_id: str) -> Payout | None:
+        return await wait_for_payout(self._conn, payout_id)
+
+    async def unsettled_backlog(self) -> tuple[int, float]:
+        return await unsettled_backlog(self._conn)
+
+    async def listing(
+        self, *, party_type: str | None = None, party_id: str | None = None, limit: int = 500
+    ) -> list[Payout]:
+        return await list_payouts(self._conn, party_type=party_type, party_id=party_id, limit=limit)

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from sqlalchemy import Text, any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY, insert
@@ -12,21 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.payouts.adapters.db.tables import simulated_bank_requests as requests
 from services.payouts.adapters.db.tables import simulated_bank_transfers as transfers
-from services.payouts.service.ports import PayoutInstruction
-
-
-@dataclass(frozen=True, slots=True)
-class BankRequest:
-    """A payout id the bank was called with: `status` of its booked transfer (None when every
-    call timed out before the bank booked anything), `calls` every `pay` call with that id."""
-
-    payout_id: str
-    party_type: str
-    party_id: str
-    currency: str
-    amount: int
-    status: str | None
-    calls: int
+from services.payouts.service.ports import BankRequest, PayoutInstruction
 
 
 async def record_call(conn: AsyncConnection, instruction: PayoutInstruction) -> int:

@@ -13,7 +13,7 @@ from services.payouts.domain.reconciliation import PartyCurrency, PayoutState
 from services.payouts.service.ports import OwnView
 
 
-class DatabaseView:
+class SqlPayoutsView:
     """`PayoutsView` over this service's tables. REPEATABLE READ: a folded batch moves a hold
     out of pending and into available in one transaction, so both are read at one instant."""
 
