@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.payouts.adapters.db.tables import payee_balances
@@ -22,30 +21,57 @@ async def add_to_available(
 
     A new payee row starts at 0; a payee's entry in `min_payouts` becomes its minimum (the
     latest order's terms win). Rows are locked in payee order (code-point order, the same as
-    `lock_payable_balances`'s `COLLATE "C"`), so two writers never deadlock.
+    `lock_payable_balances`'s `COLLATE "C"`), so two writers never deadlock. Two statements
+    whatever the number of payees (the arrays travel as parameters: nothing compiled per payee;
+    one upsert per payee cost ~2.5 ms of client CPU per 100 payees).
     """
+    if not changes:
+        return
+    payees = sorted(changes)
     minimums = min_payouts or {}
-    for payee in sorted(changes):
-        delta = changes[payee]
-        min_payout = minimums.get(payee)
-        statement = insert(payee_balances).values(
-            party_type=payee.party_type,
-            party_id=payee.party_id,
-            currency=payee.currency,
-            available=delta,
-            min_payout=min_payout if min_payout is not None else 0,
-        )
-        updates = {
-            "available": payee_balances.c.available + delta,
-            "updated_at": func.now(),
-        }
-        if min_payout is not None:
-            updates["min_payout"] = statement.excluded.min_payout
+    await conn.execute(
+        _ADD_TO_AVAILABLE,
+        {
+            "types": [p.party_type for p in payees],
+            "ids": [p.party_id for p in payees],
+            "currencies": [p.currency for p in payees],
+            "deltas": [changes[p] for p in payees],
+            "mins": [minimums.get(p, 0) for p in payees],
+        },
+    )
+    given = [p for p in payees if p in minimums]
+    if given:
         await conn.execute(
-            statement.on_conflict_do_update(
-                index_elements=["party_type", "party_id", "currency"], set_=updates
-            )
+            _SET_MIN_PAYOUTS,
+            {
+                "types": [p.party_type for p in given],
+                "ids": [p.party_id for p in given],
+                "currencies": [p.currency for p in given],
+                "mins": [minimums[p] for p in given],
+            },
         )
+
+
+_ADD_TO_AVAILABLE = text(
+    "INSERT INTO payee_balances (party_type, party_id, currency, available, min_payout) "
+    "SELECT party_type, party_id, currency, delta, min_payout FROM unnest("
+    "CAST(:types AS text[]), CAST(:ids AS text[]), CAST(:currencies AS text[]), "
+    "CAST(:deltas AS bigint[]), CAST(:mins AS bigint[])"
+    ") WITH ORDINALITY AS change(party_type, party_id, currency, delta, min_payout, n) "
+    "ORDER BY n "
+    "ON CONFLICT (party_type, party_id, currency) DO UPDATE SET "
+    "available = payee_balances.available + EXCLUDED.available, updated_at = now()"
+)
+"""Rows in the order given (payee order), so the row locks are taken in that order."""
+
+_SET_MIN_PAYOUTS = text(
+    "UPDATE payee_balances AS b SET min_payout = m.min_payout FROM unnest("
+    "CAST(:types AS text[]), CAST(:ids AS text[]), CAST(:currencies AS text[]), "
+    "CAST(:mins AS bigint[])"
+    ") AS m(party_type, party_id, currency, min_payout) "
+    "WHERE (b.party_type, b.party_id, b.currency) = (m.party_type, m.party_id, m.currency)"
+)
+"""Rows the upsert just locked: the minimums given for these payees."""
 
 
 async def lock_payable_balances(conn: AsyncConnection) -> list[PayeeBalance]:
