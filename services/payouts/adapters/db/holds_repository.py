@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Row,
     Text,
+    and_,
     bindparam,
     column,
     func,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     tuple_,
     update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.payouts.adapters.db.tables import holds
@@ -117,18 +119,37 @@ async def save_holds(conn: AsyncConnection, changed: list[Hold]) -> None:
         )
 
 
+def _order_keys() -> Any:
+    """The (shop_id, order_id) pairs of two array parameters, as a table to join: one cached
+    statement whatever the number of keys (an IN list of tuples is compiled per length)."""
+    return (
+        func.unnest(bindparam("shops", type_=ARRAY(Text)), bindparam("orders", type_=ARRAY(Text)))
+        .table_valued("shop_id", "order_id")
+        .render_derived(name="k")
+    )
+
+
+def _keys_params(keys: set[OrderKey]) -> dict[str, list[str]]:
+    ordered = sorted(keys)
+    return {"shops": [shop for shop, _ in ordered], "orders": [order for _, order in ordered]}
+
+
+_KEYS = _order_keys()
+_LOCK_HOLDS = (
+    select(holds)
+    .join(_KEYS, and_(holds.c.shop_id == _KEYS.c.shop_id, holds.c.order_id == _KEYS.c.order_id))
+    .order_by(holds.c.shop_id, holds.c.order_id)
+    .with_for_update(of=holds)
+)
+
+
 async def lock_holds(conn: AsyncConnection, keys: set[OrderKey]) -> dict[OrderKey, Hold]:
     """The holds of these (shop_id, order_id) that exist, locked until commit (in key order:
     no deadlock)."""
     if not keys:
         return {}
-    query = (
-        select(holds)
-        .where(tuple_(holds.c.shop_id, holds.c.order_id).in_(sorted(keys)))
-        .order_by(holds.c.shop_id, holds.c.order_id)
-        .with_for_update()
-    )
-    return {(row.shop_id, row.order_id): _hold(row) for row in await conn.execute(query)}
+    rows = await conn.execute(_LOCK_HOLDS, _keys_params(keys))
+    return {(row.shop_id, row.order_id): _hold(row) for row in rows}
 
 
 async def mark_released(conn: AsyncConnection, released: list[Hold]) -> None:
@@ -197,19 +218,24 @@ async def due_backlog(conn: AsyncConnection) -> tuple[int, float]:
     return int(row[0]), float(row[1])
 
 
+_RELEASED_KEYS = _order_keys()
+_MARK_RELEASED_BY_LEDGER = (
+    update(holds)
+    .where(
+        holds.c.shop_id == _RELEASED_KEYS.c.shop_id,
+        holds.c.order_id == _RELEASED_KEYS.c.order_id,
+        holds.c.ledger_released_at.is_(None),
+    )
+    .values(ledger_released_at=func.now())
+)
+
+
 async def mark_released_by_ledger(conn: AsyncConnection, orders: set[tuple[str, str]]) -> None:
     """Record that the ledger released these (shop_id, order_id) orders (folded
     `ledger.order_released`), so nothing of theirs is pending at the ledger any more; the first
     time is kept."""
     if orders:
-        await conn.execute(
-            update(holds)
-            .where(
-                tuple_(holds.c.shop_id, holds.c.order_id).in_(sorted(orders)),
-                holds.c.ledger_released_at.is_(None),
-            )
-            .values(ledger_released_at=func.now())
-        )
+        await conn.execute(_MARK_RELEASED_BY_LEDGER, _keys_params(orders))
 
 
 async def pending_by_party(conn: AsyncConnection) -> list[tuple[str, str, str, int]]:
