@@ -8,7 +8,6 @@ from datetime import timedelta
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.payouts.adapters.db.reconciliation_repository import SqlPayoutsView
 from services.payouts.adapters.db.tables import outbox
 from services.payouts.adapters.db.unit_of_work import PayoutsUnitOfWork
 from services.payouts.adapters.kafka.ledger_consumer import consume_ledger
@@ -27,7 +26,7 @@ from services.payouts.service.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
-from services.payouts.service.queries import PayoutsQueries
+from services.payouts.service.queries import OwnViewQuery, PayoutsQueries
 from services.payouts.service.reconciliation import Reconciler
 from services.payouts.service.workers import (
     daily_payout_schedule,
@@ -43,11 +42,14 @@ from shared.service.runtime import ServiceRuntime, build_app
 from shared.settings import ServiceSettings
 
 
-def unit_of_work_factory(engine: AsyncEngine, consumer: str) -> UnitOfWorkFactory:
-    """New units of work on `engine`, claiming ledger events in the inbox named `consumer`."""
+def unit_of_work_factory(
+    engine: AsyncEngine, consumer: str, *, snapshot: bool = False
+) -> UnitOfWorkFactory:
+    """New units of work on `engine`, claiming ledger events in the inbox named `consumer`;
+    `snapshot`: REPEATABLE READ ones."""
 
     def new_uow() -> UnitOfWork:
-        return PayoutsUnitOfWork(engine, consumer)
+        return PayoutsUnitOfWork(engine, consumer, snapshot=snapshot)
 
     return new_uow
 
@@ -85,7 +87,9 @@ def create_app(
         retry=RetryPolicy(settings.payout_retry_s, settings.payout_retry_max_s),
     )
     reconciler = Reconciler(
-        view=SqlPayoutsView(runtime.engine),
+        view=OwnViewQuery(
+            unit_of_work_factory(runtime.engine, settings.ledger_consumer_group, snapshot=True)
+        ),
         ledger=ledger
         or LedgerHttpClient(settings.ledger_base_url, settings.admin_token.get_secret_value()),
         provider=bank if isinstance(bank, PayoutStatusLookup) else None,

@@ -62,11 +62,19 @@ class SqlUnitOfWork:
     """One PostgreSQL transaction on ``engine``; see the module docstring."""
 
     def __init__(
-        self, engine: AsyncEngine, *, outbox: Table | None = None, inbox: InboxTables | None = None
+        self,
+        engine: AsyncEngine,
+        *,
+        outbox: Table | None = None,
+        inbox: InboxTables | None = None,
+        isolation_level: str | None = None,
     ) -> None:
+        """`isolation_level` (e.g. ``"REPEATABLE READ"``: every read sees one snapshot) applies
+        to this unit of work's transactions only; None keeps the engine's (READ COMMITTED)."""
         self._engine = engine
         self._outbox = outbox
         self._inbox = inbox
+        self._isolation_level = isolation_level
         self._connection: AsyncConnection | None = None
         self._transaction: AsyncTransaction | None = None
         self.committed = False
@@ -81,6 +89,8 @@ class SqlUnitOfWork:
         self.committed = False
         self._connection = await self._engine.connect()
         try:
+            if self._isolation_level is not None:
+                await self._connection.execution_options(isolation_level=self._isolation_level)
             self._transaction = await self._connection.begin()
         except BaseException:
             await self._connection.close()

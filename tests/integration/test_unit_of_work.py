@@ -1,5 +1,6 @@
 """`shared.db.unit_of_work.SqlUnitOfWork` on real PostgreSQL: a commit keeps everything, an
-exception or a missing commit keeps nothing, and `claim_new` hands each event id out once."""
+exception or a missing commit keeps nothing, `claim_new` hands each event id out once, and a
+REPEATABLE READ unit of work reads one snapshot."""
 
 from __future__ import annotations
 
@@ -119,3 +120,19 @@ async def test_a_claim_rolled_back_is_claimed_again(engine: AsyncEngine) -> None
         assert len(await uow.claim_new([Message("e-1", "a")])) == 1
     async with unit_of_work(engine) as uow:
         assert len(await uow.claim_new([Message("e-1", "a")])) == 1
+
+
+async def test_a_repeatable_read_unit_of_work_reads_one_snapshot(engine: AsyncEngine) -> None:
+    async def count_notes(uow: SqlUnitOfWork) -> int:
+        return await uow.connection.scalar(select(func.count()).select_from(notes)) or 0
+
+    snapshot = SqlUnitOfWork(engine, isolation_level="REPEATABLE READ")
+    default = SqlUnitOfWork(engine)
+    async with snapshot, default:
+        before = (await count_notes(snapshot), await count_notes(default))
+        async with engine.begin() as conn:
+            await conn.execute(insert(notes).values(text="committed meanwhile"))
+        after = (await count_notes(snapshot), await count_notes(default))
+
+    assert before == (0, 0)
+    assert after == (0, 1)  # READ COMMITTED sees the new row, the snapshot does not

@@ -82,6 +82,9 @@ class FakeHolds:
         due = await self.claim_due(len(self._state.holds))
         return len(due), 0.0
 
+    async def pending_by_party(self) -> list[tuple[str, str, str, int]]:
+        raise NotImplementedError("reconciliation is tested against PostgreSQL")
+
 
 class FakeBalances:
     def __init__(self, state: PayoutsState) -> None:
@@ -94,6 +97,9 @@ class FakeBalances:
             self._state.available[payee] = self._state.available.get(payee, 0) + delta
             self._state.min_payouts.setdefault(payee, 0)
         self._state.min_payouts.update(min_payouts or {})
+
+    async def all_available(self) -> dict[Payee, int]:
+        return dict(self._state.available)
 
     async def lock_payable(self) -> list[PayeeBalance]:
         return [

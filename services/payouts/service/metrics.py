@@ -77,6 +77,11 @@ class PayoutsMetrics:
             self.releases.inc()
             self.released_amount.labels(currency=hold.currency).inc(hold.total)
 
+    def record_payouts(self, outcome: str, count: int) -> None:
+        """`count` payouts reached `outcome` (created, paid or failed)."""
+        if count:
+            self.payouts.labels(outcome=outcome).inc(count)
+
     def record_attempt(self, answer: ProviderAnswer) -> None:
         match answer:
             case Paid():

@@ -167,8 +167,8 @@ class PayoutRunner:
         return Paid() if outcome.paid else Refused(outcome.reason or "refused")
 
     def _count(self, outcome: str, n: int) -> None:
-        if self.metrics is not None and n:
-            self.metrics.payouts.labels(outcome=outcome).inc(n)
+        if self.metrics is not None:
+            self.metrics.record_payouts(outcome, n)
 
     def _count_attempt(self, answer: ProviderAnswer) -> None:
         if self.metrics is not None:

@@ -59,6 +59,11 @@ class HoldsRepository(Protocol):
         """(holds due but not released, age in seconds of the oldest one)."""
         ...
 
+    async def pending_by_party(self) -> list[tuple[str, str, str, int]]:
+        """(party_type, party_id, currency, minor units) held in holds the ledger has not
+        released yet: what this service believes the ledger holds pending for each party."""
+        ...
+
 
 class BalancesRepository(Protocol):
     """Payees' available balances, minor units (may be negative)."""
@@ -73,6 +78,8 @@ class BalancesRepository(Protocol):
     async def lock_payable(self) -> list[PayeeBalance]:
         """Lock every balance that may be payable until the transaction ends."""
         ...
+
+    async def all_available(self) -> dict[Payee, int]: ...
 
 
 class PayoutsRepository(Protocol):
@@ -106,6 +113,10 @@ class PayoutsRepository(Protocol):
         ...
 
     async def unsettled_backlog(self) -> tuple[int, float]: ...
+
+    async def created_since(self, since: datetime) -> list[Payout]:
+        """Every payout created at or after `since`, oldest first."""
+        ...
 
     async def listing(
         self, *, party_type: str | None = None, party_id: str | None = None, limit: int = 500

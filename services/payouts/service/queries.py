@@ -4,10 +4,12 @@ written; the unit of work rolls back on leaving)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from services.payouts.domain.holds import Hold
 from services.payouts.domain.payouts import Payout
-from services.payouts.service.ports import UnitOfWorkFactory
+from services.payouts.domain.reconciliation import PartyCurrency, PayoutState
+from services.payouts.service.ports import OwnView, UnitOfWorkFactory
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,3 +47,34 @@ class PayoutsQueries:
             due, oldest_due = await uow.holds.due_backlog()
             unsettled, oldest_unsettled = await uow.payouts.unsettled_backlog()
         return Backlog(counts, due, oldest_due, unsettled, oldest_unsettled)
+
+
+@dataclass(frozen=True, slots=True)
+class OwnViewQuery:
+    """``service.ports.PayoutsView``: this service's side of a reconciliation. `new_snapshot`
+    makes REPEATABLE READ units of work: a folded batch moves a hold out of pending and into
+    available in one transaction, so both must be read at one instant."""
+
+    new_snapshot: UnitOfWorkFactory
+
+    async def read(self, payout_window: timedelta) -> OwnView:
+        async with self.new_snapshot() as uow:
+            checked_at = await uow.database_now()
+            pending = await uow.holds.pending_by_party()
+            available = await uow.balances.all_available()
+            recent = await uow.payouts.created_since(checked_at - payout_window)
+        return OwnView(
+            checked_at=checked_at,
+            pending={
+                PartyCurrency(party_type, party_id, currency): amount
+                for party_type, party_id, currency, amount in pending
+            },
+            available={
+                PartyCurrency(p.party_type, p.party_id, p.currency): amount
+                for p, amount in available.items()
+            },
+            payouts=[
+                PayoutState(p.payout_id, p.party_type, p.party_id, p.currency, p.amount, p.status)
+                for p in recent
+            ],
+        )

@@ -121,3 +121,6 @@ class SqlBalancesRepository:
 
     async def lock_payable(self) -> list[PayeeBalance]:
         return await lock_payable_balances(self._conn)
+
+    async def all_available(self) -> dict[Payee, int]:
+        return await all_available(self._conn)

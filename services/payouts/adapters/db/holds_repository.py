@@ -289,3 +289,6 @@ class SqlHoldsRepository:
 
     async def due_backlog(self) -> tuple[int, float]:
         return await due_backlog(self._conn)
+
+    async def pending_by_party(self) -> list[tuple[str, str, str, int]]:
+        return await pending_by_party(self._conn)

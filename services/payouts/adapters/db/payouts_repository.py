@@ -231,6 +231,9 @@ class SqlPayoutsRepository:
     async def unsettled_backlog(self) -> tuple[int, float]:
         return await unsettled_backlog(self._conn)
 
+    async def created_since(self, since: datetime) -> list[Payout]:
+        return await payouts_created_since(self._conn, since)
+
     async def listing(
         self, *, party_type: str | None = None, party_id: str | None = None, limit: int = 500
     ) -> list[Payout]:

@@ -22,11 +22,13 @@ class PayoutsUnitOfWork(SqlUnitOfWork):
     balances: SqlBalancesRepository
     payouts: SqlPayoutsRepository
 
-    def __init__(self, engine: AsyncEngine, consumer: str) -> None:
+    def __init__(self, engine: AsyncEngine, consumer: str, *, snapshot: bool = False) -> None:
+        """`snapshot`: REPEATABLE READ, every read at one instant (reconciliation's view)."""
         super().__init__(
             engine,
             outbox=outbox,
             inbox=InboxTables(consumer, processed_events, consumer_positions),
+            isolation_level="REPEATABLE READ" if snapshot else None,
         )
 
     async def __aenter__(self) -> Self:
