@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bench import run
+from bench import run, stack_load
 from bench.generator_check import achieved_offered_per_s, kept_up
 from bench.replay_modes import read_outcome
 from bench.report import (
@@ -146,11 +146,11 @@ def test_a_capacity_step_reports_what_the_generator_achieved() -> None:
         sent_at={"a": 0.0, "b": 0.01, "c": 0.02},
         elapsed_s=0.03,
     )
-    step = run.capacity_step(100, load, [5.0])
+    step = stack_load.capacity_step(100, load, [5.0])
     assert step["achieved_offered_per_s"] == 100.0
     assert step["generator_kept_up"] is True
     assert step["p99_ms"] == 30.0
-    assert not run.meets_objective(load)
+    assert not stack_load.meets_objective(load)
 
 
 def test_quick_mode_still_offers_the_top_rate() -> None:
