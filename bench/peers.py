@@ -15,7 +15,10 @@ PostgreSQL, and stores every event in stream order, one transaction per event:
   plain loop a first implementation would write).
 
 Reports events/s (wall) and this process's CPU per event for each (PostgreSQL's CPU is not
-included). Both peers serialise the same plain fields of each event.
+included). Both peers serialise the same plain fields of each event. The `eventsourcing` peer's
+client spends ~1 ms of CPU per event here, most of it in psycopg's pipeline I/O loop (five
+statements per save: BEGIN, LOCK TABLE, NOTIFY, INSERT, COMMIT), so on a loaded 2-core machine it
+is the figure that contention moves most: compare the CPU columns as well as the rates.
 """
 
 from __future__ import annotations

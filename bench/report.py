@@ -50,6 +50,7 @@ RESULT_KEYS = (
     # fold and replay
     "fold_events",
     "fold_events_per_s",
+    "fold_cpu_us_per_event",
     "fold_2_replicas_events_per_s",
     "replay_events_per_s",
     "replay_verify_events_per_s",
@@ -109,7 +110,8 @@ def _cell(value: Any) -> str:
 
 def peers_table(results: Mapping[str, Any]) -> list[str]:
     """Our fold and its peers side by side, on the same event stream."""
-    rows = [("ledger fold (ours)", _cell(results.get("fold_events_per_s")), "-", "-")]
+    ours = ("fold_events_per_s", "fold_cpu_us_per_event")
+    rows = [("ledger fold (ours)", *(_cell(results.get(k)) for k in ours), "-")]
     rows += [
         (
             f"{peer} (peer)",

@@ -46,7 +46,8 @@ Keys of the results (`bench.report.RESULT_KEYS`; null where a figure could not b
   `cpu_ms_per_order_total` (the system alone: the load generator excluded).
 - memory: `service_rss_mib` by service, `max_service_rss_mib`, `stack_rss_mib`.
 - fold and replay: `fold_events` (events in the stream), `fold_events_per_s` (one in-process
-  fold), `fold_2_replicas_events_per_s`, `replay_events_per_s` (in-process replay);
+  fold), `fold_cpu_us_per_event` (that fold's CPU in this process, the client side),
+  `fold_2_replicas_events_per_s`, `replay_events_per_s` (in-process replay);
   `replay_verify_events_per_s`, `replay_rebuild_events_per_s` (the CLI's modes, as it reports
   them), `replay_modes_note` (why a mode is null; empty when both were measured).
 - peers: `peer_events` (equals `fold_events`: the same stream), `peer_eventsourcing_events_per_s`,
@@ -111,6 +112,7 @@ async def fold_and_replay(fold_orders: int) -> dict[str, Any]:
     results: dict[str, Any] = {
         "fold_events": fold["events"],
         "fold_events_per_s": fold["fold_events_per_second"],
+        "fold_cpu_us_per_event": fold.get("fold_cpu_us_per_event"),
         f"fold_{FOLD_REPLICAS}_replicas_events_per_s": round(
             float(fold["fold_processes_events_per_second"])  # type: ignore[arg-type]
         ),

@@ -53,6 +53,7 @@ def sample_results() -> dict[str, Any]:
             {"offered_per_s": 2000, "generator_kept_up": False, "p99_ms": 80.1},
         ],
         "fold_events_per_s": 3000,
+        "fold_cpu_us_per_event": 180,
         "peer_eventsourcing_events_per_s": 1500,
         "peer_naive_events_per_s": 4000,
         "replay_verify_events_per_s": None,
@@ -116,7 +117,7 @@ def test_the_table_shows_every_scalar_result_and_says_why_one_is_missing() -> No
 def test_the_table_puts_the_peers_side_by_side_with_our_fold() -> None:
     printed = table(sample_results())
     rows = {line.split("  ")[1].strip(): line.split() for line in printed.splitlines()[-3:]}
-    assert rows["ledger fold (ours)"][-3:] == ["3000", "-", "-"]
+    assert rows["ledger fold (ours)"][-3:] == ["3000", "180", "-"]
     assert rows["eventsourcing (peer)"][-3] == "1500"
     assert rows["eventsourcing (peer)"][-1] == "2.0"
     assert rows["naive (peer)"][-1] == "0.75"
