@@ -18,10 +18,11 @@
 4. Peak RSS of each service (VmHWM) and of the whole stack (services, Kafka, PostgreSQL).
 5. The ledger fold and replay benchmark (`bench/ledger_fold.py`) on a pre-filled topic: one
    in-process fold, the replay, and two `python -m services.ledger fold` replicas in one group.
-6. The replay CLI in each mode (`bench/replay_modes.py`): `python -m services.ledger replay
+6. Peers (`bench/peers.py`), right after the fold: the `eventsourcing` library and a naive
+   asyncpg loop storing the fold's own event stream (same orders, same events), each in a
+   database of its own.
+7. The replay CLI in each mode (`bench/replay_modes.py`): `python -m services.ledger replay
    --mode verify|rebuild` on the same stream; a mode the CLI lacks is null, with the reason.
-7. Peers (`bench/peers.py`): the `eventsourcing` library and a naive asyncpg loop storing the
-   fold's own event stream (same orders, same events), each in a database of its own.
 Prints one table and writes `--output` (`bench/results.json`; with `--quick`, a smoke test of
 every stage in a minute or two, `.local/bench-results-quick.json`). Loopback only; every wait is
 bounded. Rates are wall clock on a shared 2-core machine; CPU figures are CPU time.
@@ -106,7 +107,9 @@ def quick_plan(rate: float, consumers_nice: int) -> Plan:
     return Plan(rate, 2.0, 1.0, consumers_nice, 500, QUICK_STEP_RATES, 1.0, quick=True)
 
 
-async def fold_and_replay(fold_orders: int) -> dict[str, Any]:
+async def fold_and_peers(fold_orders: int) -> dict[str, Any]:
+    """The fold bench, then the peers on the same stream right after it (the machine's load
+    drifts: the closer in time, the fairer the ratio), then the replay CLI's modes."""
     tune_garbage_collector()  # the fold below runs in this process, tuned as the ledger's is
     fold = await ledger_fold.main(fold_orders, 500, FOLD_REPLICAS)
     results: dict[str, Any] = {
@@ -118,6 +121,7 @@ async def fold_and_replay(fold_orders: int) -> dict[str, Any]:
         ),
         "replay_events_per_s": fold.get("replay_events_per_second"),
     }
+    results |= await peers.main(fold_orders)  # the fold's orders: the same events
     modes = await replay_modes.main(fold_orders)
     results["replay_verify_events_per_s"] = modes["verify"].events_per_s
     results["replay_rebuild_events_per_s"] = modes["rebuild"].events_per_s
@@ -140,8 +144,7 @@ async def main(plan: Plan) -> dict[str, Any]:
     results |= await stack_benchmark(
         plan.steps(), plan.step_seconds, plan.rate, plan.seconds, plan.consumers_nice
     )
-    results |= await fold_and_replay(plan.fold_orders)
-    results |= await peers.main(plan.fold_orders)  # the fold's orders: the same events
+    results |= await fold_and_peers(plan.fold_orders)
     results |= peer_ratios(results)
     return complete(results)
 
