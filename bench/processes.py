@@ -17,13 +17,31 @@ def peak_rss_mib(pid: int, field: str = "VmHWM") -> float:
     return 0.0
 
 
+def _state_dir() -> Path:
+    return Path(os.environ.get("SETTLEMENT_STATE_DIR", ROOT / ".local"))
+
+
 def kafka_pid() -> int | None:
-    state = Path(os.environ.get("SETTLEMENT_STATE_DIR", ROOT / ".local"))
-    broker_pid = state / "kafka" / "broker.pid"
+    broker_pid = _state_dir() / "kafka" / "broker.pid"
     return int(broker_pid.read_text()) if broker_pid.exists() else None
 
 
+def postmaster_pid() -> int | None:
+    """The postmaster of the cluster deploy/local/postgres.sh runs for this state directory."""
+    try:
+        pid = int((_state_dir() / "postgres" / "data" / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return pid if Path(f"/proc/{pid}").exists() else None
+
+
 def postgres_pids() -> list[int]:
+    """This bench's PostgreSQL: its postmaster and the backends it forked. Only when that
+    cluster's pid file cannot be read, every PostgreSQL process on the machine (other clusters
+    on a shared machine would then be counted too)."""
+    postmaster = postmaster_pid()
+    if postmaster is not None:
+        return [postmaster, *_children(postmaster)]
     pids = []
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit():
@@ -36,7 +54,7 @@ def postgres_pids() -> list[int]:
 
 
 def infrastructure_rss_mib() -> float:
-    """Kafka's peak RSS plus the current RSS of every PostgreSQL process."""
+    """Kafka's peak RSS plus the current RSS of every process of this bench's PostgreSQL."""
     broker = kafka_pid()
     total = peak_rss_mib(broker) if broker is not None else 0.0
     for pid in postgres_pids():
@@ -55,23 +73,36 @@ def _children(pid: int) -> list[int]:
     return [int(child) for child in found]
 
 
-def _cpu_seconds(pids: Iterable[int]) -> float:
+def _cpu_seconds(pids: Iterable[int], *, reaped_children: bool = False) -> float:
+    """CPU seconds of `pids`; with `reaped_children`, plus that of their children that ended
+    and were waited for (a PostgreSQL backend of a closed connection, reaped by the
+    postmaster)."""
     total = 0
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
         except OSError:
-            continue  # ended meanwhile (a PostgreSQL backend of a closed connection)
+            continue  # ended meanwhile
         total += int(fields[11]) + int(fields[12])  # utime + stime, in clock ticks
+        if reaped_children:
+            total += int(fields[13]) + int(fields[14])  # cutime + cstime
     return total / _TICKS_PER_S
 
 
+def _postgres_cpu_seconds() -> float:
+    postmaster = postmaster_pid()
+    if postmaster is None:
+        return _cpu_seconds(postgres_pids())
+    return _cpu_seconds([postmaster], reaped_children=True) + _cpu_seconds(_children(postmaster))
+
+
 def cpu_seconds_by_component(services: Mapping[str, int]) -> dict[str, float]:
-    """CPU seconds used so far by each service (with its worker processes), Kafka, all of
-    PostgreSQL and this process (the load generator)."""
+    """CPU seconds used so far by each service (with its worker processes), Kafka, this bench's
+    PostgreSQL cluster (with the backends that already ended) and this process (the load
+    generator)."""
     usage = {name: _cpu_seconds([pid, *_children(pid)]) for name, pid in services.items()}
     broker = kafka_pid()
     usage["kafka"] = _cpu_seconds([broker] if broker is not None else [])
-    usage["postgres"] = _cpu_seconds(postgres_pids())
+    usage["postgres"] = _postgres_cpu_seconds()
     usage["load_generator"] = _cpu_seconds([os.getpid()])
     return usage
