@@ -2,10 +2,10 @@
 order and payout it changed (the state it was given is left untouched)."""
 
 import dataclasses
-import hashlib
 import uuid
 from dataclasses import dataclass, field
 
+from services.ledger.domain.ids import uuid5_text
 from services.ledger.domain.journal import JournalEntry
 from services.ledger.domain.publications import LedgerPublication
 from services.ledger.domain.state import OrderKey, OrderState, PayoutState
@@ -83,12 +83,3 @@ def publish(output: FoldOutput, source_event_id: str, event: LedgerPublication) 
 def publication_id(source_event_id: str, event_type: str) -> str:
     """``str(uuid5(namespace, f"{source_event_id}/{event_type}"))``, without building a UUID."""
     return uuid5_text(_PUBLICATION_NAMESPACE, f"{source_event_id}/{event_type}")
-
-
-def uuid5_text(namespace: uuid.UUID, name: str) -> str:
-    """``str(uuid.uuid5(namespace, name))`` computed straight from the SHA-1 (RFC 4122 4.3)."""
-    digest = bytearray(hashlib.sha1(namespace.bytes + name.encode()).digest()[:16])  # noqa: S324
-    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
-    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
-    text = digest.hex()
-    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"

@@ -1,15 +1,17 @@
 """The ledger's ``ledger.v1`` records are the ones the validating envelope path would write."""
 
 import dataclasses
+import json
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.ledger.adapters.publication_records import publication_record
+from services.ledger.adapters.publication_records import OutboxRows, publication_record
 from services.ledger.domain.fold import evolve
-from services.ledger.domain.outputs import Incoming, Publication, publication_id, uuid5_text
+from services.ledger.domain.ids import uuid5_text
+from services.ledger.domain.outputs import Incoming, Publication, publication_id
 from services.ledger.domain.publications import OrderDelivered
 from services.ledger.domain.state import LedgerState
 from shared.events import ledger_v1
@@ -53,3 +55,17 @@ def test_publication_ids_are_the_uuid5_of_source_id_and_type(source_id: str) -> 
     expected = str(uuid.uuid5(namespace, f"{source_id}/ledger.order_posted"))
     assert publication_id(source_id, "ledger.order_posted") == expected
     assert uuid5_text(namespace, source_id) == str(uuid.uuid5(namespace, source_id))
+
+
+def test_a_batchs_outbox_rows_hold_each_publications_record() -> None:
+    stream = OrderStream(seed=4).events(40)
+    output = evolve(LedgerState(), [Incoming(s.event_id, s.event) for s in stream])
+
+    rows = OutboxRows(output.publications, RECORDED_AT)
+
+    records = [publication_record(p, RECORDED_AT) for p in output.publications]
+    assert rows.keys == [r.key for r in records]
+    assert rows.values == [r.value for r in records]
+    assert [json.loads(h) for h in rows.headers] == [
+        [[name, value.decode()] for name, value in r.headers] for r in records
+    ]

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.ledger.adapters.db.copy import copy_records
-from services.ledger.domain.journal import JournalEntry, entry_id_for
+from services.ledger.domain.journal import JournalEntry, entry_id_text
 
 _INSERT_ACCOUNTS = text(
     "INSERT INTO accounts (code, party_type, party_id, currency, sub_account) "
@@ -58,7 +58,8 @@ class JournalRepository:
         entries and their postings, ``recorded_at`` stamped on every entry."""
         if not entries:
             return
-        accounts = sorted({p.account for entry in entries for p in entry.postings})
+        by_code = {p.account.code: p.account for entry in entries for p in entry.postings}
+        accounts = [by_code[code] for code in sorted(by_code)]
         await self._connection.execute(
             _INSERT_ACCOUNTS,
             {
@@ -72,7 +73,7 @@ class JournalRepository:
         entry_rows = []
         posting_rows = []
         for entry in entries:
-            entry_id = entry_id_for(entry.event_id)
+            entry_id = entry_id_text(entry.event_id)
             currency = entry.currency
             entry_rows.append(
                 (

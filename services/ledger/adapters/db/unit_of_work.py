@@ -15,10 +15,10 @@ from services.ledger.adapters.db.order_repository import OrderRepository
 from services.ledger.adapters.db.payout_repository import PayoutRepository
 from services.ledger.adapters.db.placed_cache import PlacedCache
 from services.ledger.adapters.db.tables import consumer_positions, outbox, processed_events
-from services.ledger.adapters.publication_records import publication_record
+from services.ledger.adapters.publication_records import OutboxRows
 from services.ledger.domain.outputs import Publication
 from services.ledger.service.handlers import CONSUMER_NAME
-from shared.db.outbox import locked_outbox_insert_args, locked_outbox_insert_sql
+from shared.db.outbox import locked_outbox_insert_sql
 from shared.db.unit_of_work import InboxTables, NotInTransactionError, SqlUnitOfWork
 
 _CONFLICT_SQLSTATES = frozenset({"40001", "40P01"})  # serialization_failure, deadlock_detected
@@ -65,11 +65,16 @@ class SqlLedgerUnitOfWork(SqlUnitOfWork):
         advisory locks and the rows, as ``add_to_outbox`` would write them)."""
         if not publications:
             return
-        records = [publication_record(p, recorded_at) for p in publications]
+        rows = OutboxRows(publications, recorded_at)
         raw = await self.connection.get_raw_connection()
         driver: Any = raw.driver_connection
         await driver.execute(
-            _OUTBOX_INSERT, *locked_outbox_insert_args(self._topic_ledger, records)
+            _OUTBOX_INSERT,
+            sorted({key.hex() for key in rows.keys}),
+            self._topic_ledger,
+            rows.keys,
+            rows.values,
+            rows.headers,
         )
 
     async def commit(self) -> None:
