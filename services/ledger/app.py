@@ -11,12 +11,14 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.ledger.adapters.db.placed_cache import PLACED_CACHE_ORDERS, PlacedCache
+from services.ledger.adapters.db.read_repository import SqlLedgerReads
 from services.ledger.adapters.db.tables import outbox
 from services.ledger.adapters.db.unit_of_work import SqlLedgerUnitOfWork
 from services.ledger.adapters.kafka.decoding import RecordDecoder
 from services.ledger.adapters.kafka.fold_consumer import LedgerFoldConsumer, consume_and_fold
 from services.ledger.adapters.metrics import FoldedEvents
 from services.ledger.api.routes import ledger_router
+from services.ledger.service.queries import LedgerQueries
 from services.ledger.settings import LedgerSettings
 from shared.kafka.consumer_metrics import ConsumerMetrics
 from shared.service.clock import utc_now
@@ -87,5 +89,5 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         ledger.runtime,
         title="ledger",
         description="The ledger service: an append-only journal folded exactly once from Kafka.",
-        routers=[ledger_router()],
+        routers=[ledger_router(LedgerQueries(SqlLedgerReads(ledger.runtime.engine)))],
     )
