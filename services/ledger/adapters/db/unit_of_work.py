@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Self, TypeVar
+from typing import Self, TypeVar
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -66,15 +66,17 @@ class SqlLedgerUnitOfWork(SqlUnitOfWork):
         if not publications:
             return
         rows = OutboxRows(publications, recorded_at)
-        raw = await self.connection.get_raw_connection()
-        driver: Any = raw.driver_connection
-        await driver.execute(
+        # Through SQLAlchemy (not the raw driver) so that a failure is a DBAPIError, which the
+        # consume loop knows how to classify (transient outage, conflict to retry).
+        await self.connection.exec_driver_sql(
             _OUTBOX_INSERT,
-            sorted({key.hex() for key in rows.keys}),
-            self._topic_ledger,
-            rows.keys,
-            rows.values,
-            rows.headers,
+            (
+                sorted({key.hex() for key in rows.keys}),
+                self._topic_ledger,
+                rows.keys,
+                rows.values,
+                rows.headers,
+            ),
         )
 
     async def commit(self) -> None:
@@ -90,7 +92,6 @@ def _inside(repository: R | None) -> R:
 
 def is_conflict(error: BaseException) -> bool:
     """A deadlock or serialization failure with a concurrent transaction: retrying may pass."""
-    if not isinstance(error, DBAPIError):
-        return False
-    code = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+    cause = error.orig if isinstance(error, DBAPIError) else error  # raw driver errors too
+    code = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
     return code in _CONFLICT_SQLSTATES
