@@ -2,12 +2,12 @@
 
     .venv/bin/python bench/ledger_fold_cpu.py --orders 4000 [--profile]
 
-Builds the bench's order stream as consumed records in memory, folds it batch by batch with
-``LedgerFolder.handle`` into a fresh database, then replays it with ``replay_into`` into
-another (``--replay-workers`` fold processes, 1 by default), and prints wall time, events/s and
-this process's CPU time per event for each (the difference between wall and CPU is mostly
-waiting for PostgreSQL, or for the replay's worker processes). ``--profile`` prints a
-pyinstrument profile of each (``pip install pyinstrument`` first; not a dependency).
+Builds the bench's order stream as consumed records in memory, folds it batch by batch with the
+ledger's fold consumer (decode + ``fold_batch``) into a fresh database, then replays it with
+``replay_into`` into another (``--replay-workers`` fold processes, 1 by default), and prints wall
+time, events/s and this process's CPU time per event for each (the difference between wall and
+CPU is mostly waiting for PostgreSQL, or for the replay's worker processes). ``--profile`` prints
+a pyinstrument profile of each (``pip install pyinstrument`` first; not a dependency).
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from services.ledger.adapters.kafka.decoding import RecordDecoder
+from services.ledger.app import build_fold_consumer
 from services.ledger.process_tuning import tune_garbage_collector
-from services.ledger.service.decoding import RecordDecoder
-from services.ledger.service.folding import LedgerFolder
 from services.ledger.service.replaying import replay_into
 from shared.service.clock import utc_now
 from tests.support.infra import fresh_database
@@ -66,7 +66,7 @@ async def main(orders: int, batch: int, workers: int, profile: bool) -> dict[str
     ):
         await migrate(fold_url)
         await migrate(replay_url)
-        folder = LedgerFolder(fold_engine, decoder, topic_ledger=LEDGER, clock=utc_now)
+        folder = build_fold_consumer(fold_engine, decoder, topic_ledger=LEDGER, clock=utc_now)
 
         async def fold() -> None:
             for start in range(0, len(records), batch):

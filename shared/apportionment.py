@@ -80,6 +80,11 @@ class _Path:
         self.legs = tuple(i for i, weight in enumerate(weights) if weight)
         heaviest = max(self.legs, key=lambda i: (weights[i], -i))
         self.light = tuple(i for i in self.legs if i != heaviest)
+        self._states: dict[int, int] = {}
+        """The path's state at each midpoint computed so far. The bisection of ``[0, P]`` makes
+        every point the midpoint of at most one segment, so the state there is the point's alone
+        and later amounts on the same weights (an order's next refund, another order of the same
+        split) reuse it."""
 
     @staticmethod
     @lru_cache(maxsize=4096)
@@ -90,7 +95,10 @@ class _Path:
         lo, hi, ahead_lo, ahead_hi = 0, self.total, 0, 0
         while amount not in (lo, hi):
             mid = (lo + hi) // 2
-            ahead_mid = self._midpoint_state(lo, ahead_lo, mid, hi, ahead_hi)
+            ahead_mid = self._states.get(mid)
+            if ahead_mid is None:
+                ahead_mid = self._midpoint_state(lo, ahead_lo, mid, hi, ahead_hi)
+                self._states[mid] = ahead_mid
             if amount <= mid:
                 hi, ahead_hi = mid, ahead_mid
             else:

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.ledger.adapters.db.placed_cache import PLACED_CACHE_ORDERS, PlacedCache
+from services.ledger.adapters.db.read_repository import SqlLedgerReads
 from services.ledger.adapters.db.tables import outbox
-from services.ledger.adapters.kafka.fold_consumer import consume_and_fold
+from services.ledger.adapters.db.unit_of_work import SqlLedgerUnitOfWork
+from services.ledger.adapters.kafka.decoding import RecordDecoder
+from services.ledger.adapters.kafka.fold_consumer import LedgerFoldConsumer, consume_and_fold
 from services.ledger.adapters.metrics import FoldedEvents
 from services.ledger.api.routes import ledger_router
-from services.ledger.service.decoding import RecordDecoder
-from services.ledger.service.folding import LedgerFolder
+from services.ledger.service.queries import LedgerQueries
 from services.ledger.settings import LedgerSettings
 from shared.kafka.consumer_metrics import ConsumerMetrics
 from shared.service.clock import utc_now
@@ -25,7 +31,25 @@ class Ledger:
     """The ledger's runtime with its fold consumer added to the workers."""
 
     runtime: ServiceRuntime
-    folder: LedgerFolder
+    folder: LedgerFoldConsumer
+
+
+def build_fold_consumer(
+    engine: AsyncEngine,
+    decoder: RecordDecoder,
+    *,
+    topic_ledger: str,
+    clock: Callable[[], datetime] = utc_now,
+    placed_cache_orders: int = PLACED_CACHE_ORDERS,
+) -> LedgerFoldConsumer:
+    """The fold's batch handler: decode, then ``fold_batch`` in a new unit of work per batch
+    (the placement cache is shared by all of them)."""
+    cache = PlacedCache(placed_cache_orders)
+    return LedgerFoldConsumer(
+        decoder,
+        lambda: SqlLedgerUnitOfWork(engine, topic_ledger=topic_ledger, cache=cache),
+        clock,
+    )
 
 
 def build_ledger(settings: LedgerSettings) -> Ledger:
@@ -34,11 +58,10 @@ def build_ledger(settings: LedgerSettings) -> Ledger:
     decoder = RecordDecoder(
         topic_orders=settings.topic_orders, topic_payouts=settings.topic_payouts
     )
-    folder = LedgerFolder(
+    folder = build_fold_consumer(
         runtime.engine,
         decoder,
         topic_ledger=settings.topic_ledger,
-        clock=utc_now,
         placed_cache_orders=settings.placed_cache_orders,
     )
     FoldedEvents(lambda: folder.folded_total).register(runtime.registry)
@@ -66,5 +89,5 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         ledger.runtime,
         title="ledger",
         description="The ledger service: an append-only journal folded exactly once from Kafka.",
-        routers=[ledger_router()],
+        routers=[ledger_router(LedgerQueries(SqlLedgerReads(ledger.runtime.engine)))],
     )

@@ -22,9 +22,9 @@ import time
 
 from services.ledger.adapters.db.digest import ledger_digest
 from services.ledger.adapters.kafka.dead_letter_tools import list_dead_letters, redrive
+from services.ledger.adapters.kafka.decoding import RecordDecoder
 from services.ledger.adapters.kafka.topic_reader import read_to_end
 from services.ledger.app import build_ledger
-from services.ledger.service.decoding import RecordDecoder
 from services.ledger.service.replaying import replay_into
 from services.ledger.settings import LedgerSettings
 from shared.db.engine import make_engine

@@ -6,7 +6,7 @@ import os
 
 from pydantic import Field
 
-from services.ledger.adapters.db.journal_repository import PLACED_CACHE_ORDERS
+from services.ledger.adapters.db.placed_cache import PLACED_CACHE_ORDERS
 from shared.settings import ServiceSettings
 
 

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, NoReturn
 
+import msgspec
 from pydantic import (
     AfterValidator,
     AwareDatetime,
@@ -211,15 +212,56 @@ def record_of_model(
     the bytes equal what ``to_kafka`` writes. Raises ValueError where ``new_envelope`` would
     refuse the context (empty id, source, type or key; naive time; schema version < 1).
     """
+    return record_of_json(
+        type,
+        source,
+        key,
+        data.__pydantic_serializer__.to_json(data),
+        event_id=event_id,
+        time=time,
+        subject=subject,
+        schemaversion=schemaversion,
+    )
+
+
+def record_of_json(
+    type: str,
+    source: str,
+    key: str,
+    value: bytes,
+    *,
+    event_id: str,
+    time: datetime,
+    subject: str | None = None,
+    schemaversion: int = 1,
+) -> KafkaRecord:
+    """A record whose value is event data the caller already encoded as compact UTF-8 JSON (a
+    JSON object, as ``to_kafka`` writes it); the context is checked as ``record_of_model`` does.
+
+    For writers that encode straight from their own types (checked against the topic's model
+    by their tests) instead of building the model only to serialise it.
+    """
     if not (event_id and source and type and key) or subject == "" or schemaversion < 1:
         raise ValueError("an envelope needs a non-empty id, source, type and key")
     if time.tzinfo is None or time.utcoffset() is None:
         raise ValueError("an envelope needs an aware time")
     return KafkaRecord(
         key=key.encode("utf-8"),
-        value=data.__pydantic_serializer__.to_json(data),
+        value=value,
         headers=_headers(event_id, source, type, time, subject, schemaversion),
     )
+
+
+def to_kafka_headers(
+    event_id: str,
+    source: str,
+    type: str,
+    time: datetime,
+    subject: str | None,
+    schemaversion: int,
+) -> list[tuple[str, bytes]]:
+    """The headers ``to_kafka`` writes for this context, in its order (no checks)."""
+    return _headers(event_id, source, type, time, subject, schemaversion)
 
 
 def _headers(
@@ -287,6 +329,86 @@ def from_kafka(
             for problem in error.errors()
         )
         _malformed(f"invalid envelope: {problems}")
+
+
+@dataclass(frozen=True, slots=True)
+class RecordContext:
+    """A record's CloudEvents context, checked as ``from_kafka`` checks it (``time`` in UTC),
+    and its value still undecoded."""
+
+    id: str
+    source: str
+    type: str
+    subject: str | None
+    time: datetime
+    schemaversion: int
+    key: str
+    value: bytes
+
+
+def read_context(
+    key: bytes | None,
+    value: bytes | None,
+    headers: Iterable[tuple[str, bytes | None]],
+) -> RecordContext:
+    """The context of a binary-mode record without decoding its data; raises
+    MalformedEventError for what ``from_kafka`` would refuse in the headers, key or value.
+
+    The data still has to be decoded (``compact_json_object``, or ``from_kafka``)."""
+    found = _decode_headers(headers)
+    missing = [name for name in _REQUIRED_HEADERS if name not in found]
+    if missing:
+        _malformed(f"missing header {', '.join(missing)}")
+    if found["ce_specversion"] != SPEC_VERSION:
+        _malformed(f"header ce_specversion must be {SPEC_VERSION}, got {found['ce_specversion']!r}")
+    if found[CONTENT_TYPE_HEADER] != CONTENT_TYPE:  # what we write needs no parsing
+        _check_content_type(found[CONTENT_TYPE_HEADER])
+    try:
+        time = rfc3339.parse(found["ce_time"]).astimezone(UTC)
+    except ValueError as error:
+        _malformed(f"header ce_time: {error}")
+    subject = found.get("ce_subject")
+    for name in ("ce_id", "ce_source", "ce_type"):
+        if not found[name]:
+            _malformed(f"invalid envelope: header {name} is empty")
+    if subject == "":
+        _malformed("invalid envelope: header ce_subject is empty")
+    if value is None:
+        _malformed("record has no value")
+    return RecordContext(
+        id=found["ce_id"],
+        source=found["ce_source"],
+        type=found["ce_type"],
+        subject=subject,
+        time=time,
+        schemaversion=_schema_version(found["ce_schemaversion"]),
+        key=_decode_key(key),
+        value=value,
+    )
+
+
+_COMPACT_DECODER = msgspec.json.Decoder()
+_COMPACT_ENCODER = msgspec.json.Encoder()
+
+
+def compact_json_object(value: bytes) -> dict[str, Any] | None:
+    """The JSON object ``value`` holds when it is written exactly as our producers write data
+    (compact UTF-8 JSON, as ``to_kafka`` writes it); None for anything else, which the caller
+    decodes with ``from_kafka`` (strict, and says what is wrong).
+
+    Decoding and encoding again must give back the same bytes, which a duplicate key (dropped by
+    the decoder), NaN, whitespace, an escaped character or a float in another spelling all
+    prevent; so whatever this returns, ``from_kafka`` would have decoded to the same dict.
+    """
+    if b"\\u" in value:
+        return None  # an escape may hide a lone surrogate: from_kafka checks every string
+    try:
+        decoded = _COMPACT_DECODER.decode(value)
+    except (msgspec.DecodeError, RecursionError):
+        return None
+    if type(decoded) is not dict or _COMPACT_ENCODER.encode(decoded) != value:
+        return None
+    return decoded
 
 
 def _malformed(reason: str) -> NoReturn:

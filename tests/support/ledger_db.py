@@ -10,10 +10,11 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.ledger.adapters.db.journal_repository import PLACED_CACHE_ORDERS
+from services.ledger.adapters.db.placed_cache import PLACED_CACHE_ORDERS
 from services.ledger.adapters.db.read_repository import party_balances
-from services.ledger.service.decoding import RecordDecoder
-from services.ledger.service.folding import LedgerFolder
+from services.ledger.adapters.kafka.decoding import RecordDecoder
+from services.ledger.adapters.kafka.fold_consumer import LedgerFoldConsumer
+from services.ledger.app import build_fold_consumer
 from shared.db.migrations import upgrade_to_head
 from shared.kafka.consumer import ConsumedRecord
 from shared.service.clock import utc_now
@@ -34,7 +35,7 @@ async def migrate(url: str) -> None:
 class LedgerDb:
     url: str
     engine: AsyncEngine
-    folder: LedgerFolder
+    folder: LedgerFoldConsumer
     offset: int = 0
 
     async def fold(self, *events: Sent, topic: str = ORDERS) -> None:
@@ -58,7 +59,7 @@ async def ledger_database(
     async with fresh_database("ledger") as (url, engine):
         await migrate(url)
         decoder = RecordDecoder(topic_orders=ORDERS, topic_payouts=PAYOUTS)
-        folder = LedgerFolder(
+        folder = build_fold_consumer(
             engine,
             decoder,
             topic_ledger=LEDGER,

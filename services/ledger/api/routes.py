@@ -19,10 +19,8 @@ import json
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, Response
-from sqlalchemy.ext.asyncio import AsyncEngine
+from fastapi import APIRouter, Query, Response
 
-from services.ledger.adapters.db import read_repository as reads
 from services.ledger.api.entries import party_of, visible_entries
 from services.ledger.api.schemas import (
     BalancesListPublic,
@@ -34,6 +32,7 @@ from services.ledger.api.schemas import (
     TrialBalancePublic,
 )
 from services.ledger.api.statements import build_statement, by_currency
+from services.ledger.service.queries import LedgerQueries
 from shared.csv_cells import csv_text
 from shared.events import rfc3339
 from shared.events.common import PARTY_TYPES
@@ -43,11 +42,6 @@ from shared.http.order_scope import resolve_shop
 from shared.http.problems import ProblemError
 from shared.privacy import visibility
 from shared.read_tokens import is_valid_party_id
-
-
-def _engine(request: Request) -> AsyncEngine:
-    engine: AsyncEngine = request.app.state.runtime.engine
-    return engine
 
 
 def _party_type(party_type: str) -> str:
@@ -92,21 +86,19 @@ def _after(cursor: str | None) -> tuple[str, str] | None:
     )
 
 
-def ledger_router() -> APIRouter:
+def ledger_router(queries: LedgerQueries) -> APIRouter:
     router = APIRouter(tags=["ledger"])
 
     @router.get("/v1/balances")
     async def all_balances(
         _: AdminDep,
-        request: Request,
         cursor: Annotated[str | None, Query(max_length=2048)] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> BalancesListPublic:
         """Every party's current pending, available and paid_out per currency (admin): parties
         in (party_type, party_id) order, ``limit`` per page; follow ``next_cursor`` until null.
         Pages are read one at a time, so a page reflects the journal when it was read."""
-        async with _engine(request).connect() as conn:
-            page = await reads.balances_page(conn, _after(cursor), limit)
+        page = await queries.balances_page(_after(cursor), limit)
         return BalancesListPublic(
             items=[
                 PartyBalancesPublic(
@@ -126,14 +118,12 @@ def ledger_router() -> APIRouter:
         party_type: str,
         party_id: IdPath,
         principal: PrincipalDep,
-        request: Request,
         as_of: Annotated[str | None, Query(description="RFC 3339 instant")] = None,
     ) -> BalancesPublic:
         """Pending, available and paid_out per currency (sums of postings up to ``as_of``)."""
         require_read_access(principal, _party_type(party_type), party_id)
         instant = _instant("as_of", as_of)
-        async with _engine(request).connect() as conn:
-            found = await reads.party_balances(conn, party_type, party_id, instant)
+        found = await queries.party_balances(party_type, party_id, instant)
         return BalancesPublic(
             party_type=party_type, party_id=party_id, as_of=instant, balances=by_currency(found)
         )
@@ -142,7 +132,6 @@ def ledger_router() -> APIRouter:
     async def order_entries(
         order_id: IdPath,
         principal: PrincipalDep,
-        request: Request,
         shop_id: ShopIdQuery = None,
     ) -> OrderEntriesPublic:
         """The entries of the shop's order with their postings. An order is (shop_id,
@@ -150,8 +139,7 @@ def ledger_router() -> APIRouter:
         it is a party to (any other answers 404, like a missing one); several matches without
         ``shop_id`` answer 409 listing the shops. The admin and the merchant see every entry
         whole; a creator or an agency only its own postings (``api/entries.py``)."""
-        async with _engine(request).connect() as conn:
-            every_shop = await reads.order_entries(conn, order_id)
+        every_shop = await queries.order_entries(order_id)
         parties: dict[str, set[tuple[str, str]]] = {}
         for entry, lines in every_shop:
             found_parties = parties.setdefault(entry.shop_id, set())
@@ -165,10 +153,9 @@ def ledger_router() -> APIRouter:
         )
 
     @router.get("/v1/trial-balance")
-    async def trial_balance(_: AdminDep, request: Request) -> TrialBalancePublic:
+    async def trial_balance(_: AdminDep) -> TrialBalancePublic:
         """Sum of all postings per currency: every one is 0 in a sound ledger."""
-        async with _engine(request).connect() as conn:
-            totals = await reads.trial_balance(conn)
+        totals = await queries.trial_balance()
         return TrialBalancePublic(
             balanced=all(total == 0 for _, total, _ in totals),
             currencies=[
@@ -182,7 +169,6 @@ def ledger_router() -> APIRouter:
         party_type: str,
         party_id: IdPath,
         principal: PrincipalDep,
-        request: Request,
         start: Annotated[str | None, Query(alias="from", description="RFC 3339, inclusive")] = None,
         end: Annotated[str | None, Query(alias="to", description="RFC 3339, exclusive")] = None,
         output: Annotated[Literal["json", "csv"], Query(alias="format")] = "json",
@@ -192,14 +178,8 @@ def ledger_router() -> APIRouter:
         start_at, end_at = _instant("from", start), _instant("to", end)
         if start_at and end_at and end_at < start_at:
             raise ProblemError(422, "Invalid range", "to is before from", type_suffix="bad-range")
-        async with _engine(request).connect() as conn:
-            opening = (
-                await reads.party_balances(conn, party_type, party_id, start_at, exclusive=True)
-                if start_at
-                else []
-            )
-            lines = await reads.statement_lines(conn, party_type, party_id, start_at, end_at)
-        body = build_statement(party_type, party_id, start_at, end_at, opening, lines)
+        found = await queries.statement(party_type, party_id, start_at, end_at)
+        body = build_statement(party_type, party_id, start_at, end_at, found.opening, found.lines)
         if output == "json":
             return Response(body.model_dump_json(by_alias=True), media_type="application/json")
         return Response(_csv(body), media_type="text/csv; charset=utf-8")

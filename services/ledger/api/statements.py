@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from services.ledger.adapters.db.read_repository import SubBalance
 from services.ledger.api.schemas import (
     CurrencyBalancePublic,
     StatementLinePublic,
     StatementPublic,
 )
+from services.ledger.service.queries import SubBalance
 
 
 def _public(totals: dict[str, dict[str, int]]) -> list[CurrencyBalancePublic]:

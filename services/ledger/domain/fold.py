@@ -1,13 +1,15 @@
-"""The fold: consumed events in, journal entries and ``ledger.v1`` publications out.
+"""The fold: consumed events in, journal entries, ``ledger.v1`` publications and new state out.
 
-Pure: no clock, no I/O. ``fold`` applies events in order to a working ``LedgerState`` (the orders
-and payouts they touch) and returns what to write. Each event yields at most one entry, whose id
-is derived from the event id, and publications whose ids are derived from it too, so folding the
-same events again yields identical output.
+Pure: no clock, no I/O. ``evolve`` applies events in order to a ``LedgerState`` (the orders and
+payouts they touch), which it only reads, and returns what to write, including the new state of
+every order and payout that changed. Each event yields at most one entry, whose id is derived
+from the event id, and publications whose ids are derived from it too, so folding the same
+events again yields identical output.
 """
 
 from collections.abc import Iterable
 
+from services.ledger.domain import publications as pub
 from services.ledger.domain.accounts import clearing
 from services.ledger.domain.errors import (
     DuplicateOrderError,
@@ -16,12 +18,18 @@ from services.ledger.domain.errors import (
 )
 from services.ledger.domain.journal import JournalEntry, Posting
 from services.ledger.domain.legs import leg_postings, published_legs
-from services.ledger.domain.outputs import FoldOutput, Incoming, publish
+from services.ledger.domain.outputs import (
+    FoldOutput,
+    Incoming,
+    WireFoldOutput,
+    WirePublication,
+    as_wire,
+    publish,
+)
 from services.ledger.domain.payout_fold import apply_payout
 from services.ledger.domain.reversal import remaining_legs, reverse_cancellation, reverse_refund
 from services.ledger.domain.split import RULE_VERSION
 from services.ledger.domain.state import LedgerState, OrderKey, OrderState
-from shared.events import ledger_v1 as ledger
 from shared.events.orders_v1 import (
     OrderCancelled,
     OrderDelivered,
@@ -36,11 +44,12 @@ from shared.events.payouts_v1 import (
 )
 
 
-def fold(state: LedgerState, events: Iterable[Incoming]) -> FoldOutput:
-    """Apply ``events`` in order to ``state`` (updated in place) and collect the output.
+def evolve(state: LedgerState, events: Iterable[Incoming]) -> FoldOutput:
+    """Apply ``events`` in order to ``state`` and return the output; ``state`` is not changed:
+    ``output.orders`` and ``output.payouts`` hold the new state of what changed.
 
-    Raises a ``LedgerDomainError`` (a ValueError or not) for an event that cannot be applied; the
-    caller then discards ``state`` and the output, as nothing of the batch may be written.
+    Raises a ``LedgerDomainError`` (a ValueError or not) for an event that cannot be applied;
+    nothing of the batch may then be written.
     """
     output = FoldOutput()
     for incoming in events:
@@ -48,8 +57,26 @@ def fold(state: LedgerState, events: Iterable[Incoming]) -> FoldOutput:
     return output
 
 
-def _order(state: LedgerState, key: OrderKey) -> OrderState:
-    found = state.orders.get(key)
+def fold(state: LedgerState, events: Iterable[Incoming]) -> WireFoldOutput:
+    """``evolve``, then ``state`` updated in place with the new orders and payouts, and the
+    publications as ``ledger_v1`` models; on an error ``state`` is left as it was.
+
+    The entry point the in-memory replay (``service/replaying.py``) used before ``evolve``; it
+    builds each publication's pydantic model, which ``evolve`` + ``publication_record`` avoid.
+    """
+    output = evolve(state, events)
+    state.orders.update(output.orders)
+    state.payouts.update(output.payouts)
+    return WireFoldOutput(
+        entries=output.entries,
+        publications=[WirePublication(p.event_id, as_wire(p.event)) for p in output.publications],
+        orders=output.orders,
+        payouts=output.payouts,
+    )
+
+
+def _order(state: LedgerState, key: OrderKey, output: FoldOutput) -> OrderState:
+    found = output.orders.get(key) or state.orders.get(key)
     if found is None:
         raise UnknownOrderError(f"order {key[1]} of shop {key[0]} has not been placed")
     return found
@@ -63,11 +90,11 @@ def _apply(state: LedgerState, incoming: Incoming, output: FoldOutput) -> None:
     if isinstance(event, OrderPlaced):
         order = _place(state, incoming.event_id, event, output)
     elif isinstance(event, OrderDelivered):
-        order = _order(state, event.order_key).evolve(delivered_at=event.delivered_at)
+        order = _order(state, event.order_key, output).evolve(delivered_at=event.delivered_at)
         publish(
             output,
             incoming.event_id,
-            ledger.LedgerOrderDelivered(
+            pub.OrderDelivered(
                 order_id=event.order_id,
                 shop_id=event.shop_id,
                 currency=order.split.currency,
@@ -78,12 +105,11 @@ def _apply(state: LedgerState, incoming: Incoming, output: FoldOutput) -> None:
         order = _reverse(state, incoming.event_id, event, output)
     else:
         order = _release(state, incoming.event_id, event, output)
-    state.orders[order.key] = order
-    output.touched_orders.add(order.key)
+    output.orders[order.key] = order
 
 
 def _place(state: LedgerState, event_id: str, event: OrderPlaced, output: FoldOutput) -> OrderState:
-    if event.order_key in state.orders:
+    if event.order_key in output.orders or event.order_key in state.orders:
         raise DuplicateOrderError(f"order {event.order_id} of {event.shop_id} was already placed")
     order = OrderState.from_placed(event)
     split = order.split
@@ -104,7 +130,7 @@ def _place(state: LedgerState, event_id: str, event: OrderPlaced, output: FoldOu
                     "commission": split.commission,
                     "commission_shortfall": split.commission_shortfall,
                     "agency_share_bps": split.agency_share_bps,
-                    "terms": event.terms.model_dump(mode="json"),
+                    "terms": _terms_details(event),
                     "lines": [
                         {
                             "sku": line.sku,
@@ -121,7 +147,7 @@ def _place(state: LedgerState, event_id: str, event: OrderPlaced, output: FoldOu
     publish(
         output,
         event_id,
-        ledger.LedgerOrderPosted(
+        pub.OrderPosted(
             order_id=event.order_id,
             shop_id=event.shop_id,
             region=event.region,
@@ -129,7 +155,11 @@ def _place(state: LedgerState, event_id: str, event: OrderPlaced, output: FoldOu
             occurred_at=event.occurred_at,
             paid_total=split.paid_total,
             legs=published_legs(order, split.legs),
-            release_terms=event.terms.release_terms(),
+            release_terms=pub.ReleaseTerms(
+                after_sales_window_days=event.terms.after_sales_window_days,
+                release_rule=event.terms.release_rule,
+                min_payout=event.terms.min_payout,
+            ),
         ),
     )
     return order
@@ -141,7 +171,7 @@ def _reverse(
     event: OrderRefunded | OrderCancelled,
     output: FoldOutput,
 ) -> OrderState:
-    order = _order(state, event.order_key)
+    order = _order(state, event.order_key, output)
     split = order.split
     if isinstance(event, OrderRefunded):
         after = order.refunded + event.amount
@@ -155,7 +185,7 @@ def _reverse(
         updated = order.evolve(refunded=after)
         if order.cancelled:
             return updated  # the cancellation already reversed every leg
-        reason: ledger.ReversalReason = "refund"
+        reason: pub.ReversalReason = "refund"
         refund_id: str | None = event.refund_id
     else:
         if order.cancelled:
@@ -165,7 +195,7 @@ def _reverse(
         reason, refund_id = "cancel", None
     if reversal.amount == 0:
         return updated
-    phase: ledger.ReversalPhase = "clawback" if order.released else "pending"
+    phase: pub.ReversalPhase = "clawback" if order.released else "pending"
     postings = leg_postings(
         order, reversal.legs, "available" if order.released else "pending", sign=-1
     )
@@ -190,7 +220,7 @@ def _reverse(
     publish(
         output,
         event_id,
-        ledger.LedgerOrderReversed(
+        pub.OrderReversed(
             order_id=event.order_id,
             shop_id=event.shop_id,
             currency=split.currency,
@@ -208,7 +238,7 @@ def _reverse(
 def _release(
     state: LedgerState, event_id: str, event: SettlementReleased, output: FoldOutput
 ) -> OrderState:
-    order = _order(state, event.order_key)
+    order = _order(state, event.order_key, output)
     if order.released:
         return order
     released = order.evolve(released=True)
@@ -229,14 +259,17 @@ def _release(
             details={
                 "reversed_before_release": order.reversed_total,
                 # What the payouts service expected to move; the journal moved what it holds.
-                "expected_by_payouts": [leg.model_dump() for leg in event.legs],
+                "expected_by_payouts": [
+                    {"party_type": leg.party_type, "party_id": leg.party_id, "amount": leg.amount}
+                    for leg in event.legs
+                ],
             },
         )
     )
     publish(
         output,
         event_id,
-        ledger.LedgerOrderReleased(
+        pub.OrderReleased(
             order_id=event.order_id,
             shop_id=event.shop_id,
             currency=order.split.currency,
@@ -245,3 +278,16 @@ def _release(
         ),
     )
     return released
+
+
+def _terms_details(event: OrderPlaced) -> dict[str, object]:
+    """The placement's terms as the entry records them (the ``OrderTerms`` fields)."""
+    terms = event.terms
+    return {
+        "after_sales_window_days": terms.after_sales_window_days,
+        "release_rule": terms.release_rule,
+        "min_payout": terms.min_payout,
+        "platform_fee_bps": terms.platform_fee_bps,
+        "platform_cut_bps": terms.platform_cut_bps,
+        "creator_tax_bps": terms.creator_tax_bps,
+    }

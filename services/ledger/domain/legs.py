@@ -8,9 +8,10 @@ amount (plan, rate) survives; published events sum a party's legs into one.
 
 from services.ledger.domain.accounts import AccountKey, AccountPartyType, SubAccount
 from services.ledger.domain.journal import Posting
+from services.ledger.domain.publications import PartyLeg
 from services.ledger.domain.split import LEG_NAMES, Legs, Split
 from services.ledger.domain.state import OrderState
-from shared.events.common import Leg, PartyType
+from shared.events.common import PartyType
 
 Party = tuple[PartyType, str]
 
@@ -73,7 +74,7 @@ def party_amounts(state: OrderState, legs: Legs) -> dict[Party, int]:
     return amounts
 
 
-def published_legs(state: OrderState, legs: Legs) -> list[Leg]:
+def published_legs(state: OrderState, legs: Legs) -> tuple[PartyLeg, ...]:
     """Per-party legs for ``ledger.v1``: exactly what the entry's postings move for each party.
 
     ``legs`` are never negative (splits and reversals guarantee it), so each party's sum is the
@@ -84,12 +85,9 @@ def published_legs(state: OrderState, legs: Legs) -> list[Leg]:
     amounts = party_amounts(state, legs)
     if any(amount < 0 for amount in amounts.values()):
         raise ValueError(f"order {state.order_id}: a party leg is negative: {amounts}")
-    result = [
-        Leg(party_type=party[0], party_id=party[1], amount=amount)
-        for party, amount in amounts.items()
+    result = tuple(
+        PartyLeg(party_type, party_id, amount)
+        for (party_type, party_id), amount in amounts.items()
         if amount
-    ]
-    if not result:
-        shop = ("merchant", state.placed.shop_id)
-        result = [Leg(party_type=shop[0], party_id=shop[1], amount=0)]
-    return result
+    )
+    return result or (PartyLeg("merchant", state.placed.shop_id, 0),)

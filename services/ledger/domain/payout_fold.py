@@ -2,12 +2,12 @@
 
 from datetime import datetime
 
+from services.ledger.domain import publications as pub
 from services.ledger.domain.accounts import AccountKey
 from services.ledger.domain.errors import PayoutTransitionError
 from services.ledger.domain.journal import JournalEntry, Posting
 from services.ledger.domain.outputs import FoldOutput, publish
 from services.ledger.domain.state import LedgerState, PayoutState, PayoutStatus
-from shared.events import ledger_v1 as ledger
 from shared.events.payouts_v1 import PayoutCreated, PayoutFailed, PayoutPaid
 
 PAYOUT_RULE_VERSION = "payout-2026-11.v1"
@@ -37,12 +37,13 @@ def apply_payout(
     output: FoldOutput,
 ) -> None:
     """created: available -> paid_out; failed: paid_out -> available; paid: no money moves.
+    ``state`` is only read: the payout's new state goes to ``output.payouts``.
 
     The same status announced again (another event id) changes nothing; a transition that does
     not follow from the payout's state raises ``PayoutTransitionError``.
     """
     status, occurred_at = _payout_status_and_time(event)
-    known = state.payouts.get(event.payout_id)
+    known = output.payouts.get(event.payout_id) or state.payouts.get(event.payout_id)
     previous = known.status if known is not None else None
     if previous == status:
         return
@@ -70,7 +71,7 @@ def apply_payout(
                 details={"payout_id": event.payout_id, "run_id": event.run_id},
             )
         )
-    state.payouts[event.payout_id] = PayoutState(
+    output.payouts[event.payout_id] = PayoutState(
         payout_id=event.payout_id,
         party_type=event.party_type,
         party_id=event.party_id,
@@ -78,11 +79,10 @@ def apply_payout(
         amount=event.amount,
         status=status,
     )
-    output.touched_payouts.add(event.payout_id)
     publish(
         output,
         event_id,
-        ledger.LedgerPayoutPosted(
+        pub.PayoutPosted(
             payout_id=event.payout_id,
             party_type=event.party_type,
             party_id=event.party_id,

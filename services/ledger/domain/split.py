@@ -134,12 +134,12 @@ class Split:
     rule_version: str = RULE_VERSION
 
     def __post_init__(self) -> None:
-        if min(self.legs.amounts()) < 0:
-            raise InvalidSplitError(f"order {self.order_id}: a leg is negative: {self.legs}")
-        if self.legs.total != self.paid_total:
+        legs = self.legs
+        if min(legs.amounts()) < 0:
+            raise InvalidSplitError(f"order {self.order_id}: a leg is negative: {legs}")
+        if legs.total != self.paid_total:
             raise InvalidSplitError(
-                f"order {self.order_id}: legs sum to {self.legs.total}, "
-                f"paid total is {self.paid_total}"
+                f"order {self.order_id}: legs sum to {legs.total}, paid total is {self.paid_total}"
             )
 
     @property

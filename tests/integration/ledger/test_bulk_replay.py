@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.ledger.adapters.kafka.decoding import RecordDecoder
 from services.ledger.service import replaying
-from services.ledger.service.decoding import RecordDecoder
 from services.ledger.service.replaying import replay_into
 from shared.db.outbox import OutgoingRecord
 from shared.events.orders_v1 import OrderRefunded

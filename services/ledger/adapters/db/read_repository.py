@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, literal, select, tuple_
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.ledger.adapters.db.tables import accounts, journal_entries, ledger_orders, postings
+from services.ledger.service.queries import PartyBalances, SubBalance
 
-
-@dataclass(frozen=True, slots=True)
-class SubBalance:
-    """Sum of one party's postings in one currency and sub-account, integer minor units."""
-
-    currency: str
-    sub_account: str
-    amount: int
+__all__ = ["PartyBalances", "SqlLedgerReads", "SubBalance"]
 
 
 async def party_balances(
@@ -46,13 +39,6 @@ async def party_balances(
         query = query.where(cutoff)
     rows = await conn.execute(query)
     return [SubBalance(row[0], row[1], int(row[2])) for row in rows]
-
-
-@dataclass(frozen=True, slots=True)
-class PartyBalances:
-    party_type: str
-    party_id: str
-    balances: list[SubBalance]
 
 
 async def balances_page(
@@ -210,3 +196,34 @@ async def statement_lines(
     if end is not None:
         query = query.where(postings.c.occurred_at < end)
     return (await conn.execute(query)).all()
+
+
+class SqlLedgerReads:
+    """``service.queries.LedgerReads`` on the ledger's database: one connection per read."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def party_balances(
+        self, party_type: str, party_id: str, as_of: datetime | None, *, exclusive: bool = False
+    ) -> list[SubBalance]:
+        async with self._engine.connect() as conn:
+            return await party_balances(conn, party_type, party_id, as_of, exclusive=exclusive)
+
+    async def balances_page(self, after: tuple[str, str] | None, limit: int) -> list[PartyBalances]:
+        async with self._engine.connect() as conn:
+            return await balances_page(conn, after, limit)
+
+    async def order_entries(self, order_id: str) -> list[tuple[Any, list[Any]]]:
+        async with self._engine.connect() as conn:
+            return await order_entries(conn, order_id)
+
+    async def trial_balance(self) -> list[tuple[str, int, int]]:
+        async with self._engine.connect() as conn:
+            return await trial_balance(conn)
+
+    async def statement_lines(
+        self, party_type: str, party_id: str, start: datetime | None, end: datetime | None
+    ) -> Sequence[Any]:
+        async with self._engine.connect() as conn:
+            return await statement_lines(conn, party_type, party_id, start, end)

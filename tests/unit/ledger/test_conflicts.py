@@ -1,0 +1,23 @@
+"""Which database failures make the fold retry its batch at once."""
+
+from sqlalchemy.exc import DBAPIError
+
+from services.ledger.adapters.db.unit_of_work import is_conflict
+
+
+class DriverError(Exception):
+    def __init__(self, sqlstate: str) -> None:
+        super().__init__(sqlstate)
+        self.sqlstate = sqlstate
+
+
+def test_deadlocks_and_serialization_failures_are_conflicts_raw_or_wrapped() -> None:
+    for state in ("40P01", "40001"):
+        assert is_conflict(DriverError(state))
+        assert is_conflict(DBAPIError("SELECT 1", None, DriverError(state)))
+
+
+def test_other_failures_are_not() -> None:
+    assert not is_conflict(DriverError("23505"))
+    assert not is_conflict(DBAPIError("SELECT 1", None, DriverError("23505")))
+    assert not is_conflict(ValueError("poison"))
