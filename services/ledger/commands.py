@@ -32,7 +32,8 @@ from services.ledger.adapters.kafka.topic_reader import read_to_end
 from services.ledger.app import build_ledger
 from services.ledger.replay_runner import verify_ledger
 from services.ledger.service.decoding import RecordDecoder
-from services.ledger.service.replaying import replay_into, replay_order
+from services.ledger.service.replay_order import replay_order
+from services.ledger.service.replaying import replay_into
 from services.ledger.settings import LedgerSettings
 from shared.db.engine import make_engine
 from shared.service.clock import utc_now

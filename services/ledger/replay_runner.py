@@ -20,40 +20,19 @@ import multiprocessing
 import queue as queues
 import sys
 import time
-import traceback
 from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any, TextIO
 
 from services.ledger.adapters.db.digest import digest_of
 from services.ledger.adapters.db.live_balances import live_balances
-from services.ledger.adapters.kafka.partition_reader import (
-    PartitionRange,
-    partition_ranges,
-    read_ranges,
-)
-from services.ledger.process_tuning import tune_garbage_collector
-from services.ledger.service.replay_verify import (
-    BalanceFold,
-    BalanceTotals,
-    balance_differences,
-)
-from services.ledger.service.replaying import replay_order
+from services.ledger.adapters.kafka.partition_reader import PartitionRange, partition_ranges
+from services.ledger.replay_worker import Report, ShardJob, fold_shard, run_shard
+from services.ledger.service.replay_verify import BalanceTotals, balance_differences
 from shared.db.engine import make_engine
 
-Report = Callable[[str, int], None]
-"""``report(phase, n)``: ``n`` more records read (phase ``read``) or folded (``folded``)."""
 SHOWN_DIFFERENCES = 50
 """Differing accounts listed in the result (all are counted)."""
-
-
-@dataclass(frozen=True, slots=True)
-class ShardJob:
-    bootstrap_servers: str
-    topic_orders: str
-    topic_payouts: str
-    ranges: tuple[PartitionRange, ...]
 
 
 class Progress:
@@ -87,31 +66,18 @@ class Progress:
 def shard_ranges(
     ranges: Sequence[PartitionRange], workers: int
 ) -> list[tuple[PartitionRange, ...]]:
-    """Partitions grouped by partition number modulo the workers, when every topic has as many
-    partitions (see the module docstring); else one group."""
+    """Partitions grouped by partition number modulo the number of groups, when every topic has
+    as many partitions (see the module docstring); else one group.
+
+    ``workers`` groups, except when the partitions outnumber the workers but not twice over
+    (3 partitions, 2 workers): then one group per partition, so that the CPUs share the work
+    evenly (two groups would be 2 partitions against 1, and the larger one sets the time)."""
     counts = set(Counter(r.topic for r in ranges).values())
     if workers <= 1 or len(counts) != 1:
         return [tuple(ranges)]
-    groups = min(workers, counts.pop())
+    partitions = counts.pop()
+    groups = partitions if workers < partitions <= 2 * workers else min(workers, partitions)
     return [tuple(r for r in ranges if r.partition % groups == g) for g in range(groups)]
-
-
-async def fold_shard(job: ShardJob, report: Report) -> BalanceTotals:
-    """Read the job's partitions, sort them into replay order and fold them to balances."""
-    records = await read_ranges(job.bootstrap_servers, job.ranges, lambda n: report("read", n))
-    records.sort(key=replay_order)
-    fold = BalanceFold(topic_orders=job.topic_orders, topic_payouts=job.topic_payouts)
-    return fold.add_all(records, lambda n: report("folded", n))
-
-
-def _worker(job: ShardJob, index: int, results: Any) -> None:
-    """A worker process: fold one shard, send progress and the totals back on ``results``."""
-    tune_garbage_collector()
-    try:
-        totals = asyncio.run(fold_shard(job, lambda phase, n: results.put((phase, index, n))))
-        results.put(("result", index, totals))
-    except BaseException:
-        results.put(("error", index, traceback.format_exc()))
 
 
 def _collect(results: Any, processes: list[Any], report: Report) -> list[BalanceTotals]:
@@ -138,7 +104,7 @@ async def _fold_in_workers(jobs: Sequence[ShardJob], report: Report) -> list[Bal
     context = multiprocessing.get_context("spawn")
     results = context.Queue()
     processes = [
-        context.Process(target=_worker, args=(job, i, results), daemon=True)
+        context.Process(target=run_shard, args=(job, i, results), daemon=True)
         for i, job in enumerate(jobs)
     ]
     for process in processes:

@@ -85,12 +85,6 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 
-def replay_order(record: ConsumedRecord) -> tuple[int, str, int, int]:
-    """Sort key of the replay order: across topics only time orders events (a release is
-    published after its order was posted); within a partition the offset does."""
-    return (record.timestamp_ms, record.topic, record.partition, record.offset)
-
-
 def fold_shard(
     indexed: Sequence[tuple[int, ConsumedRecord]], topics: Topics, recorded_at: datetime
 ) -> ShardResult:

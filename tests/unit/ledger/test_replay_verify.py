@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from services.ledger.adapters.kafka.partition_reader import PartitionRange
+from services.ledger.replay_runner import shard_ranges
 from services.ledger.service.replay_verify import (
     BalanceDifference,
     BalanceFold,
@@ -66,3 +68,22 @@ def test_differences_name_each_account_that_differs() -> None:
         BalanceDifference("d", None, 4),
     ]
     assert balance_differences(replayed, dict(replayed)) == []
+
+
+def test_partitions_are_shared_so_each_key_is_in_one_shard_and_the_cpus_evenly() -> None:
+    def ranges(partitions: int, *topics: str) -> list[PartitionRange]:
+        return [PartitionRange(t, p, 0, 10) for t in topics for p in range(partitions)]
+
+    def shards(found: list[tuple[PartitionRange, ...]]) -> list[set[tuple[str, int]]]:
+        return [{(r.topic, r.partition) for r in group} for group in found]
+
+    both = ranges(3, "o", "p")
+    assert shards(shard_ranges(both, 1)) == [{(t, p) for t in "op" for p in range(3)}]
+    assert shards(shard_ranges(both, 2)) == [{("o", p), ("p", p)} for p in range(3)]
+    six = ranges(6, "o", "p")
+    assert shards(shard_ranges(six, 2)) == [
+        {(t, p) for t in "op" for p in range(6) if p % 2 == g} for g in range(2)
+    ]
+    # Topics partitioned differently do not put a key on the same partition number: one shard.
+    uneven = ranges(3, "o") + ranges(2, "p")
+    assert len(shard_ranges(uneven, 2)) == 1
