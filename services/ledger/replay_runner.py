@@ -118,7 +118,9 @@ async def _fold_in_workers(jobs: Sequence[ShardJob], report: Report) -> list[Bal
                 process.terminate()
 
 
-def _disjoint(shards: Sequence[BalanceTotals]) -> bool:
+def disjoint(shards: Sequence[BalanceTotals]) -> bool:
+    """True when no event id and no payout id is in two shards (the shards' folds were then
+    independent, and their sum is the single fold's answer)."""
     for attribute in ("event_ids", "payout_ids"):
         sets = [getattr(shard, attribute) for shard in shards]
         if sum(len(s) for s in sets) != len(set().union(*sets)):
@@ -146,7 +148,7 @@ async def verify_topics(
         totals = await fold_shard(jobs[0], progress)
     else:
         shards = await _fold_in_workers(jobs, progress)
-        if _disjoint(shards):
+        if disjoint(shards):
             totals = BalanceTotals()
             for shard in shards:
                 totals.merge(shard)

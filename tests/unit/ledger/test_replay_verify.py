@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 import pytest
 
 from services.ledger.adapters.kafka.partition_reader import PartitionRange
-from services.ledger.replay_runner import shard_ranges
+from services.ledger.replay_runner import disjoint, shard_ranges
 from services.ledger.service.replay_verify import (
     BalanceDifference,
     BalanceFold,
+    BalanceTotals,
     balance_differences,
 )
 from services.ledger.service.replaying import Topics, fold_shard
@@ -87,3 +88,12 @@ def test_partitions_are_shared_so_each_key_is_in_one_shard_and_the_cpus_evenly()
     # Topics partitioned differently do not put a key on the same partition number: one shard.
     uneven = ranges(3, "o") + ranges(2, "p")
     assert len(shard_ranges(uneven, 2)) == 1
+
+
+def test_shards_sharing_an_event_or_payout_id_are_not_summed() -> None:
+    def shard(events: set[str], payouts: set[str]) -> BalanceTotals:
+        return BalanceTotals(event_ids=events, payout_ids=payouts)
+
+    assert disjoint([shard({"e1"}, {"p1"}), shard({"e2"}, {"p2"})])
+    assert not disjoint([shard({"e1"}, set()), shard({"e1", "e2"}, set())])
+    assert not disjoint([shard({"e1"}, {"p1"}), shard({"e2"}, {"p1"})])
