@@ -24,9 +24,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from services.ledger.process_tuning import tune_garbage_collector
+from services.ledger.replay_rebuild import replay_into
 from services.ledger.service.decoding import RecordDecoder
 from services.ledger.service.folding import LedgerFolder
-from services.ledger.service.replaying import replay_into
 from shared.service.clock import utc_now
 from tests.support.infra import fresh_database
 from tests.support.ledger_db import LEDGER, ORDERS, PAYOUTS, migrate

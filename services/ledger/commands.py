@@ -10,7 +10,7 @@
   or ``LEDGER_DB``), which must be migrated and hold no journal yet, then prints the digest.
   Records of both topics are read into memory and folded in record-timestamp order (a release
   is published after its order was posted, so it sorts after the placement), in memory, then
-  written with COPY in one transaction (``service/replaying.py``). Nothing is published: the
+  written with COPY in one transaction (``replay_rebuild.py``). Nothing is published: the
   outbox rows stay in the replayed database; records that fail are counted, not dead-lettered
   again. The stored positions end at the replayed ends, so a fold consumer can carry on.
 - ``digest``: print the digest of the configured database.
@@ -30,10 +30,10 @@ from services.ledger.adapters.db.digest import ledger_digest
 from services.ledger.adapters.kafka.dead_letter_tools import list_dead_letters, redrive
 from services.ledger.adapters.kafka.topic_reader import read_to_end
 from services.ledger.app import build_ledger
+from services.ledger.replay_rebuild import replay_into
 from services.ledger.replay_runner import verify_ledger
 from services.ledger.service.decoding import RecordDecoder
 from services.ledger.service.replay_order import replay_order
-from services.ledger.service.replaying import replay_into
 from services.ledger.settings import LedgerSettings
 from shared.db.engine import make_engine
 from shared.service.clock import utc_now

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from services.ledger.adapters.kafka.partition_reader import PartitionRange
+from services.ledger.replay_rebuild import Topics, fold_shard
 from services.ledger.replay_runner import disjoint, shard_ranges
 from services.ledger.service.replay_verify import (
     BalanceDifference,
@@ -14,7 +15,6 @@ from services.ledger.service.replay_verify import (
     BalanceTotals,
     balance_differences,
 )
-from services.ledger.service.replaying import Topics, fold_shard
 from shared.kafka.consumer import ConsumedRecord
 from tests.support.replay_streams import ORDERS_TOPIC, PAYOUTS_TOPIC, troubled_stream
 

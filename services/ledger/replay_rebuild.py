@@ -1,4 +1,8 @@
-"""Replay: the whole history of the input topics folded in memory, then bulk-loaded.
+"""Replay, rebuild mode: the whole history of the input topics folded in memory, then bulk-loaded.
+
+Wiring, like ``commands.py`` (it was ``service/replaying.py``; the service layer imports no
+adapter): the live decoder (``service/decoding.py``), the pure fold (``domain/fold.py``), rows
+and ``COPY`` (``adapters/db/bulk_load.py``), over worker processes.
 
 A replay targets a fresh database that nothing else writes to, so the live fold's per-batch
 work (dedupe query, locking and loading the touched orders, upserts) is not needed: the state of
