@@ -209,15 +209,17 @@ class LeanDecoder:
     def __call__(self, record: ConsumedRecord) -> tuple[str, LeanOrderEvent] | None:
         """``(event id, event)``, or None when only the full decoder can decide."""
         headers = record.headers
-        if len(headers) != len(_HEADER_NAMES) or record.value is None:
+        if len(headers) != len(_HEADER_NAMES) or record.value is None or not record.key:
             return None
-        names = tuple(name for name, _ in headers)
-        if names != _HEADER_NAMES:
+        if tuple(name for name, _ in headers) != _HEADER_NAMES:
             return None
-        spec, raw_id, source, raw_type, raw_time, version, content_type = (v for _, v in headers)
+        values = tuple(value for _, value in headers)
+        if any(value is None for value in values):
+            return None
+        spec, raw_id, source, raw_type, raw_time, version, content_type = values
         if spec != b"1.0" or version != b"1" or content_type != b"application/json":
             return None
-        if not (raw_id and source and record.key):
+        if not (raw_id and source):
             return None
         try:
             event_id, type_name, time = raw_id.decode(), raw_type.decode(), raw_time.decode()
@@ -230,7 +232,7 @@ class LeanDecoder:
             return None
         try:
             event = self._decoders[type_name].decode(record.value)
-        except (msgspec.DecodeError, msgspec.ValidationError):
+        except (msgspec.MsgspecError, ValueError):  # invalid UTF-8 is a UnicodeDecodeError
             return None
         if key != event.order_id or self._encode(event) != record.value:
             return None

@@ -177,14 +177,18 @@ def test_changed_headers_are_decoded_lean_only_if_the_live_decoder_accepts_them(
     assert_agrees(_header(by_type("order.placed"), name, value))
 
 
-def test_a_duplicate_key_a_wrong_record_key_or_another_topic_is_left_to_the_live_decoder() -> None:
+def test_odd_records_are_left_to_the_live_decoder() -> None:
+    """Duplicate keys, invalid UTF-8, a wrong key or topic, a header without a value."""
     record = by_type("order.delivered")
     value = record.value or b""
     duplicate = dataclasses.replace(record, value=value[:-1] + b',"shop_id":"shop-1"}')
     rekeyed = dataclasses.replace(record, key=b"another-order")
     elsewhere = dataclasses.replace(record, topic="unknown.v1")
+    not_utf8 = dataclasses.replace(record, value=value.replace(b'"shop-', b'"\xff-', 1))
+    headers: list[tuple[str, Any]] = [(n, None if n == "ce_type" else v) for n, v in record.headers]
+    no_type = dataclasses.replace(record, headers=tuple(headers))  # a header without a value
     assert assert_agrees(record)
-    for changed in (duplicate, rekeyed, elsewhere):
+    for changed in (duplicate, rekeyed, elsewhere, not_utf8, no_type):
         assert LEAN(changed) is None
         assert not assert_agrees(changed)
 
