@@ -28,14 +28,17 @@ import time
 
 from services.ledger.adapters.db.digest import ledger_digest
 from services.ledger.adapters.kafka.dead_letter_tools import list_dead_letters, redrive
+from services.ledger.adapters.kafka.partition_reader import partition_ranges
 from services.ledger.adapters.kafka.topic_reader import read_to_end
 from services.ledger.app import build_ledger
+from services.ledger.replay_progress import Progress
 from services.ledger.replay_rebuild import replay_into
 from services.ledger.replay_runner import verify_ledger
 from services.ledger.service.decoding import RecordDecoder
 from services.ledger.service.replay_order import replay_order
 from services.ledger.settings import LedgerSettings
 from shared.db.engine import make_engine
+from shared.kafka.consumer import ConsumedRecord
 from shared.service.clock import utc_now
 
 REPLAY_READ_BATCH = 10_000
@@ -71,13 +74,14 @@ async def replay(settings: LedgerSettings, workers: int | None = None) -> dict[s
             topic_orders=settings.topic_orders, topic_payouts=settings.topic_payouts
         )
         started = time.perf_counter()
-        records = [
-            record
-            async for batch in read_to_end(
-                settings.kafka_bootstrap_servers, decoder.topics, batch_size=REPLAY_READ_BATCH
-            )
-            for record in batch
-        ]
+        ranges = await partition_ranges(settings.kafka_bootstrap_servers, decoder.topics)
+        progress = Progress("rebuild", sum(r.size for r in ranges), ("read", "folded", "loaded"))
+        records: list[ConsumedRecord] = []
+        async for batch in read_to_end(
+            settings.kafka_bootstrap_servers, decoder.topics, batch_size=REPLAY_READ_BATCH
+        ):
+            records += batch
+            progress("read", len(batch))
         records.sort(key=replay_order)
         outcome = await replay_into(
             engine,
@@ -86,7 +90,9 @@ async def replay(settings: LedgerSettings, workers: int | None = None) -> dict[s
             topic_ledger=settings.topic_ledger,
             clock=utc_now,
             workers=workers or settings.replay_workers,
+            progress=progress,
         )
+        progress.show()
         consumed = len(records)
         seconds = time.perf_counter() - started
         digest, entries = await ledger_digest(engine)

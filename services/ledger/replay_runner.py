@@ -27,40 +27,13 @@ from typing import Any, TextIO
 from services.ledger.adapters.db.digest import digest_of
 from services.ledger.adapters.db.live_balances import live_balances
 from services.ledger.adapters.kafka.partition_reader import PartitionRange, partition_ranges
+from services.ledger.replay_progress import Progress
 from services.ledger.replay_worker import Report, ShardJob, fold_shard, run_shard
 from services.ledger.service.replay_verify import BalanceTotals, balance_differences
 from shared.db.engine import make_engine
 
 SHOWN_DIFFERENCES = 50
 """Differing accounts listed in the result (all are counted)."""
-
-
-class Progress:
-    """Prints ``read a/total, folded b/total`` to ``out`` at most once a second, and at the end."""
-
-    def __init__(self, mode: str, total: int, out: TextIO | None = sys.stderr) -> None:
-        self._mode, self._total, self._out = mode, total, out
-        self._done: Counter[str] = Counter()
-        self._started = self._shown = time.perf_counter()
-
-    def __call__(self, phase: str, n: int) -> None:
-        self._done[phase] += n
-        now = time.perf_counter()
-        if now - self._shown >= 1.0:
-            self._shown = now
-            self.show()
-
-    def show(self) -> None:
-        if self._out is None:
-            return
-        seconds = time.perf_counter() - self._started
-        folded = self._done["folded"]
-        print(
-            f"replay {self._mode}: read {self._done['read']}/{self._total}, "
-            f"folded {folded}/{self._total} records ({folded / seconds if seconds else 0:.0f}/s)",
-            file=self._out,
-            flush=True,
-        )
 
 
 def shard_ranges(
@@ -141,7 +114,7 @@ async def verify_topics(
     returns the totals and the number of records read."""
     ranges = await partition_ranges(bootstrap_servers, [topic_orders, topic_payouts])
     total = sum(r.size for r in ranges)
-    progress = Progress("verify", total, progress_out)
+    progress = Progress("verify", total, ("read", "folded"), progress_out)
     groups = shard_ranges(ranges, workers)
     jobs = [ShardJob(bootstrap_servers, topic_orders, topic_payouts, group) for group in groups]
     if len(jobs) == 1:
@@ -153,7 +126,7 @@ async def verify_topics(
             for shard in shards:
                 totals.merge(shard)
         else:  # an id under two keys: only one fold sees both
-            progress = Progress("verify (one process)", total, progress_out)
+            progress = Progress("verify, one process", total, ("read", "folded"), progress_out)
             totals = await fold_shard(
                 ShardJob(bootstrap_servers, topic_orders, topic_payouts, tuple(ranges)), progress
             )
