@@ -2,11 +2,14 @@
 
 ``BalanceFold`` takes records in replay order and keeps, per account code, the sum of the postings
 the live ledger writes for them, without building entries or publications. The money comes from
-the domain's own rules: ``compute_split`` for a placement, ``reverse_refund`` /
-``reverse_cancellation`` for refunds and cancellations, ``remaining_legs`` for a release,
-``party_of`` for whose account a leg is, and ``apply_payout`` (the domain fold itself) for payout
-events. What is re-stated here is only the order of those steps, as ``domain/fold.py`` takes them
-(a unit test folds random streams both ways and compares the balances).
+the domain's own rules: ``compute_split`` for a placement, ``reverse_refund`` (the cumulative
+reversal) for refunds and cancellations, ``remaining_legs`` for a release, ``party_of`` for whose
+account a leg is, and ``apply_payout`` (the domain fold itself) for payout events. Re-stated here:
+the order of those steps and the checks ``domain/fold.py`` makes (unknown or twice-placed order,
+refund total, ``reverse_refund``'s bound, a cancellation after release), and one saving: the legs
+of an order's reversals are posted once per phase (pending, then after release), which gives the
+same sums (see ``_refund``). A unit test folds random streams both ways and compares balances,
+entries and refused records (``tests/unit/ledger/test_replay_verify.py``).
 
 Outcome per record, as the live ledger (and the rebuild) have it: a repeated event id is folded
 once; a record that cannot be decoded or folded changes nothing, is not marked seen, and is
@@ -25,13 +28,14 @@ from services.ledger.domain.accounts import AccountKey, clearing
 from services.ledger.domain.errors import (
     DuplicateOrderError,
     InvalidRefundError,
+    RefundExceedsPaidTotalError,
     UnknownOrderError,
 )
 from services.ledger.domain.legs import party_of
 from services.ledger.domain.order import Agency, OrderLine, PlacedOrder, SplitTerms
 from services.ledger.domain.outputs import FoldOutput
 from services.ledger.domain.payout_fold import apply_payout
-from services.ledger.domain.reversal import remaining_legs, reverse_cancellation, reverse_refund
+from services.ledger.domain.reversal import remaining_legs, reverse_refund
 from services.ledger.domain.split import LEG_NAMES, Legs, Split, compute_split
 from services.ledger.domain.state import LedgerState, OrderState
 from services.ledger.service.decoding import RecordDecoder
@@ -100,6 +104,8 @@ class _Order:
     refunded: int = 0
     cancelled: bool = False
     released: bool = False
+    reversed_at_release: int = 0
+    """``reversed_total`` when the order was released (what the release left behind)."""
 
     @property
     def reversed_total(self) -> int:
@@ -165,8 +171,7 @@ class BalanceFold:
                 done = 0
         if progress is not None and done:
             progress(done)
-        self.totals.payout_ids = set(self._payouts.payouts)
-        return self.totals
+        return self.finish()
 
     def add(self, record: ConsumedRecord) -> None:
         decoded = self._decode(record)
@@ -231,29 +236,42 @@ class BalanceFold:
             self._add(clearing(split.currency).code, -split.paid_total)
             self.totals.entries += 1
 
+    # Reversals are posted per order and phase, not per event: a refund's legs are
+    # ``cumulative_reversal(after) - cumulative_reversal(before)``, so the legs of all the refunds
+    # (and the cancellation) of one phase sum to the cumulative reversal at the phase's end minus
+    # that at its start. Each event is still checked when it comes (and refused as the live fold
+    # refuses it); its clearing posting and its entry are counted then, its legs at the release
+    # (the pending phase) or in ``finish`` (the phase still open). One apportionment per phase
+    # instead of one per refund: it is most of the fold's cost.
+
     def _refund(self, order: _Order, event: Refunded) -> None:
         after = order.refunded + event.amount
         if after != event.refunded_total:
             raise InvalidRefundError(f"refunded_total {event.refunded_total} != {after}")
-        reversal = reverse_refund(order.split, order.refunded, after)
+        if after > order.split.paid_total:  # ``reverse_refund``'s bound, checked alike
+            raise RefundExceedsPaidTotalError(
+                order_id=event.order_id,
+                paid_total=order.split.paid_total,
+                refunded_cumulative=after,
+            )
         before_cancel = not order.cancelled
         order.refunded = after
-        if before_cancel and reversal.amount:
-            self._reverse(order, reversal.legs, reversal.amount)
+        if before_cancel:
+            self._reversed(order, event.amount)
 
     def _cancel(self, order: _Order) -> None:
         if order.cancelled:
             return
-        reversal = reverse_cancellation(order.split, order.refunded)
-        if reversal.amount and order.released:
+        amount = order.split.paid_total - order.refunded  # ``reverse_cancellation``'s amount
+        if amount and order.released:
             # The live fold refuses it when publishing (``ledger_v1.LedgerOrderReversed``).
             raise CancelledAfterReleaseError("a cancellation happens before delivery")
         order.cancelled = True
-        if reversal.amount:
-            self._reverse(order, reversal.legs, reversal.amount)
+        if amount:
+            self._reversed(order, amount)
 
-    def _reverse(self, order: _Order, legs: Legs, amount: int) -> None:
-        self._move(order.available if order.released else order.pending, legs, -1)
+    def _reversed(self, order: _Order, amount: int) -> None:
+        """One reversal entry: its clearing posting now, its legs when the phase closes."""
         self._add(clearing(order.split.currency).code, amount)
         self.totals.entries += 1
 
@@ -262,10 +280,27 @@ class BalanceFold:
             return
         remaining = remaining_legs(order.split, order.reversed_total)
         order.released = True
+        order.reversed_at_release = order.reversed_total
+        # The pending phase closes: its reversals (all legs less what remains), then the release.
+        self._move(order.pending, order.split.legs - remaining, -1)
         if remaining.total:
             self._move(order.pending, remaining, -1)
             self._move(order.available, remaining, 1)
             self.totals.entries += 1
+
+    def finish(self) -> BalanceTotals:
+        """Post the legs of the reversals of each order's open phase; the totals are then final
+        (call once, after the last record)."""
+        for order in self._orders.values():
+            start = order.reversed_at_release if order.released else 0
+            end = order.reversed_total
+            if end == start:
+                continue
+            legs = reverse_refund(order.split, start, end).legs
+            self._move(order.available if order.released else order.pending, legs, -1)
+        self._orders.clear()
+        self.totals.payout_ids = set(self._payouts.payouts)
+        return self.totals
 
     def _payout(self, event_id: str, event: _PayoutEvent) -> None:
         known = self._payouts.payouts.get(event.payout_id)
