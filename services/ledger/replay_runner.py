@@ -145,7 +145,9 @@ async def verify_ledger(
 ) -> dict[str, Any]:
     """Replay in verify mode: fold the topics to balances (no writes anywhere) and compare them
     with the live ledger database's. ``result["matches"]`` is False when any account differs;
-    ``differences`` lists the first of them (``differing_accounts`` counts them all)."""
+    ``differences`` lists the first of them (``differing_accounts`` counts them all). Like the
+    digest comparison, it is meaningful while no new event arrives: the topics are read to
+    their ends at the start, the database at the end."""
     started = time.perf_counter()
     totals, records = await verify_topics(
         bootstrap_servers, topic_orders, topic_payouts, workers=workers, progress_out=progress_out
