@@ -130,10 +130,21 @@ async def verify(settings: LedgerSettings, workers: int | None = None) -> dict[s
     )
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def replay_command(args: list[str], settings: LedgerSettings) -> None:
+    """``replay [--mode rebuild|verify] [--workers N]``: prints the result line; a verify that
+    finds differences also prints them to stderr and exits 1."""
     parser = argparse.ArgumentParser(prog="python -m services.ledger replay")
     parser.add_argument("--mode", choices=("rebuild", "verify"), default="rebuild")
-    parser.add_argument("--workers", type=int, default=None, help="default LEDGER_REPLAY_WORKERS")
+    parser.add_argument(
+        "--workers", type=_positive, default=None, help="default LEDGER_REPLAY_WORKERS"
+    )
     options = parser.parse_args(args)
     if options.mode == "rebuild":
         print(json.dumps(asyncio.run(replay(settings, options.workers))))

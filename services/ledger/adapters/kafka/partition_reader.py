@@ -67,6 +67,7 @@ async def read_ranges(
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap_servers,
         enable_auto_commit=False,
+        auto_offset_reset="earliest",  # a start deleted meanwhile: from the first one kept
         isolation_level="read_committed",
         max_partition_fetch_bytes=4 * 1024 * 1024,
     )
