@@ -4,12 +4,16 @@
 
 Fills a fresh orders topic with a realistic stream (about 2.4 events per order: placed, refunds,
 cancellations, deliveries, across regions), folds it with the ledger's own consumer into a fresh
-database, then replays it into another fresh database, then folds it again with ``--processes``
-``python -m services.ledger fold`` processes in one consumer group (they share the topic's
-partitions), and prints events/s for each, and the CPU time per event of this process (the
-in-process fold and the replay; PostgreSQL's own CPU is not included). The in-process fold runs
-the consumer alone (the outbox relay is not started); the fold processes run their relays too.
-Everything it creates is uniquely named; the databases are dropped at the end.
+database, then replays it in verify mode against that database (in memory, no writes: balances
+compared) and in rebuild mode into another fresh database, then folds it again with
+``--processes`` ``python -m services.ledger fold`` processes in one consumer group (they share the
+topic's partitions), and prints events/s for each, and the CPU time per event of this process
+(the in-process fold) or of the replay command and its workers (the replays, run as
+``python -m services.ledger replay --mode verify|rebuild``); PostgreSQL's own CPU is not
+included. ``--replay-workers`` sets the replays' processes (default: one per CPU). The
+in-process fold runs the consumer alone (the outbox relay is not started); the fold processes
+run their relays too. Everything it creates is uniquely named; the databases are dropped at the
+end.
 """
 
 from __future__ import annotations
@@ -18,9 +22,12 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -28,7 +35,6 @@ from sqlalchemy import func, select
 
 from services.ledger.adapters.db.tables import processed_events
 from services.ledger.app import build_ledger
-from services.ledger.commands import replay
 from services.ledger.process_tuning import tune_garbage_collector
 from services.ledger.settings import LedgerSettings
 from shared.db.engine import make_engine
@@ -121,7 +127,58 @@ async def measure_processes(
         await engine.dispose()
 
 
-async def main(orders: int, batch: int, processes: int) -> dict[str, object]:
+def cpu_seconds() -> float:
+    """CPU time of this process and of its children that have ended (the replay workers)."""
+    own = time.process_time()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own + children.ru_utime + children.ru_stime
+
+
+async def replay_command(
+    settings: LedgerSettings, mode: str, workers: int | None = None
+) -> dict[str, Any]:
+    """Run ``python -m services.ledger replay --mode MODE`` as an operator would (its worker
+    processes then import only what they need); returns its result line. A verify that finds
+    differences exits 1: its result is returned all the same."""
+    env = {
+        **os.environ,
+        "LEDGER_DATABASE_URL": settings.database_url,
+        "TOPIC_ORDERS": settings.topic_orders,
+        "TOPIC_PAYOUTS": settings.topic_payouts,
+        "TOPIC_LEDGER": settings.topic_ledger,
+        "LOG_LEVEL": "WARNING",
+    }
+    if workers is not None:
+        env["LEDGER_REPLAY_WORKERS"] = str(workers)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        *("-m", "services.ledger", "replay", "--mode", mode),
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    stdout, stderr = await process.communicate()
+    lines = stdout.decode().splitlines()
+    if not lines or process.returncode not in (0, 1 if mode == "verify" else 0):
+        raise RuntimeError(f"replay --mode {mode} failed: {stderr.decode()[-2000:]}")
+    result: dict[str, Any] = json.loads(lines[-1])
+    return result
+
+
+async def measure_replay(
+    run: Callable[[], Awaitable[dict[str, Any]]], events: int
+) -> tuple[dict[str, Any], float]:
+    """The replay's result and the CPU microseconds per event of this process and its children
+    (the replay command and its workers)."""
+    started = cpu_seconds()
+    result = await run()
+    return result, (cpu_seconds() - started) / events * 1e6
+
+
+async def main(
+    orders: int, batch: int, processes: int, replay_workers: int | None = None
+) -> dict[str, object]:
     topics = {name: unique_name(f"bench_{name}") for name in ("orders", "payouts", "ledger")}
     await ensure_topics(KAFKA_BOOTSTRAP, topics.values())
     events = await fill(topics["orders"], orders)
@@ -141,9 +198,15 @@ async def main(orders: int, batch: int, processes: int) -> dict[str, object]:
             fold_batch_size=batch,
         )
         fold_s, fold_cpu_s = await measure_fold(live, events, timeout_s=600)
-        replay_cpu_started = time.process_time()
-        replayed = await replay(live.model_copy(update={"database_url_override": replay_url}))
-        replay_cpu_s = time.process_time() - replay_cpu_started
+        verified, verify_cpu_us = await measure_replay(
+            lambda: replay_command(live, "verify", replay_workers), events
+        )
+        if not verified["matches"]:
+            raise RuntimeError(f"replay verify disagrees with the live fold: {verified}")
+        rebuild = live.model_copy(update={"database_url_override": replay_url})
+        replayed, replay_cpu_us = await measure_replay(
+            lambda: replay_command(rebuild, "rebuild", replay_workers), events
+        )
         parallel = live.model_copy(
             update={"database_url_override": parallel_url, "consumer_group": unique_name("bench")}
         )
@@ -155,9 +218,13 @@ async def main(orders: int, batch: int, processes: int) -> dict[str, object]:
         "fold_seconds": round(fold_s, 2),
         "fold_events_per_second": round(events / fold_s),
         "fold_cpu_us_per_event": round(fold_cpu_s / events * 1e6),
+        "replay_verify_seconds": verified["seconds"],
+        "replay_verify_events_per_second": verified["records_per_second"],
+        "replay_verify_cpu_us_per_event": round(verify_cpu_us),
         "replay_seconds": replayed["seconds"],
         "replay_events_per_second": replayed["records_per_second"],
-        "replay_cpu_us_per_event": round(replay_cpu_s / events * 1e6),
+        "replay_rebuild_events_per_second": replayed["records_per_second"],
+        "replay_cpu_us_per_event": round(replay_cpu_us),
         "fold_processes": processes,
         "fold_processes_events_per_second": round(parallel_rate),
     }
@@ -168,6 +235,18 @@ if __name__ == "__main__":
     parser.add_argument("--orders", type=int, default=20_000)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--processes", type=int, default=3, help="fold processes, one group")
+    parser.add_argument("--replay-workers", type=int, default=None, help="default: CPUs")
     arguments = parser.parse_args()
     tune_garbage_collector()  # as `python -m services.ledger` does
-    print(json.dumps(asyncio.run(main(arguments.orders, arguments.batch, arguments.processes))))
+    print(
+        json.dumps(
+            asyncio.run(
+                main(
+                    arguments.orders,
+                    arguments.batch,
+                    arguments.processes,
+                    arguments.replay_workers,
+                )
+            )
+        )
+    )

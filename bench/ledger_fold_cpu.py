@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from services.ledger.adapters.kafka.decoding import RecordDecoder
 from services.ledger.app import build_fold_consumer
 from services.ledger.process_tuning import tune_garbage_collector
-from services.ledger.service.replaying import replay_into
+from services.ledger.replay_rebuild import replay_into
 from shared.service.clock import utc_now
 from tests.support.infra import fresh_database
 from tests.support.ledger_db import LEDGER, ORDERS, PAYOUTS, migrate

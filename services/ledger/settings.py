@@ -34,4 +34,4 @@ class LedgerSettings(ServiceSettings):
         le=64,
         validation_alias="LEDGER_REPLAY_WORKERS",
     )
-    """Processes a replay folds in (default: one per CPU; see ``service/replaying.py``)."""
+    """Processes a replay folds in (default: one per CPU; see ``replay_rebuild.py``)."""

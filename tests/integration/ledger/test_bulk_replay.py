@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.ledger import replay_rebuild
 from services.ledger.adapters.kafka.decoding import RecordDecoder
-from services.ledger.service import replaying
-from services.ledger.service.replaying import replay_into
+from services.ledger.replay_rebuild import replay_into
 from shared.db.outbox import OutgoingRecord
 from shared.events.orders_v1 import OrderRefunded
 from shared.kafka.consumer import ConsumedRecord
@@ -83,7 +83,7 @@ async def fold_live(records: Sequence[ConsumedRecord], batch: int) -> dict[str, 
 async def test_a_bulk_replay_writes_exactly_what_the_live_fold_wrote(
     workers: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(replaying, "MIN_RECORDS_PER_WORKER", 1)  # shard even this small stream
+    monkeypatch.setattr(replay_rebuild, "MIN_RECORDS_PER_WORKER", 1)  # shard even this small stream
     records, failing = stream_with_trouble()
     live = await fold_live(records, batch=64)
     decoder = RecordDecoder(topic_orders=ORDERS, topic_payouts=PAYOUTS)

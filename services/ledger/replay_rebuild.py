@@ -1,4 +1,8 @@
-"""Replay: the whole history of the input topics folded in memory, then bulk-loaded.
+"""Replay, rebuild mode: the whole history of the input topics folded in memory, then bulk-loaded.
+
+Wiring, like ``commands.py`` (it was ``service/replaying.py``; the service layer imports no
+adapter): the live decoder (``service/decoding.py``), the pure fold (``domain/fold.py``), rows
+and ``COPY`` (``adapters/db/bulk_load.py``), over worker processes.
 
 A replay targets a fresh database that nothing else writes to, so the live fold's per-batch
 work (dedupe query, locking and loading the touched orders, upserts) is not needed: the state of
@@ -50,6 +54,8 @@ from shared.events import ledger_v1
 from shared.events.payouts_v1 import PayoutCreated, PayoutFailed, PayoutPaid
 from shared.kafka.consumer import ConsumedRecord, next_offsets
 
+Report = Callable[[str, int], None]
+"""``report(phase, n)``: ``n`` more records folded (``folded``) or loaded (``loaded``)."""
 CHUNK_EVENTS = 20_000
 """Folded events per COPY round (bounds the size of one COPY)."""
 MIN_RECORDS_PER_WORKER = 5_000
@@ -147,10 +153,17 @@ def _shard_of(record: ConsumedRecord, workers: int) -> int:
 
 
 async def _fold_shards(
-    records: Sequence[ConsumedRecord], topics: Topics, recorded_at: datetime, workers: int
+    records: Sequence[ConsumedRecord],
+    topics: Topics,
+    recorded_at: datetime,
+    workers: int,
+    progress: Report | None = None,
 ) -> list[ShardResult]:
     if workers == 1 or len(records) < workers * MIN_RECORDS_PER_WORKER:
-        return [fold_shard(list(enumerate(records)), topics, recorded_at)]
+        result = [fold_shard(list(enumerate(records)), topics, recorded_at)]
+        if progress is not None:
+            progress("folded", len(records))
+        return result
     shards: list[list[tuple[int, ConsumedRecord]]] = [[] for _ in range(workers)]
     for index, record in enumerate(records):
         shards[_shard_of(record, workers)].append((index, record))
@@ -163,7 +176,17 @@ async def _fold_shards(
         futures = [
             loop.run_in_executor(pool, fold_shard, shard, topics, recorded_at) for shard in shards
         ]
+        if progress is not None:
+            for future, shard in zip(futures, shards, strict=True):
+                future.add_done_callback(_count_folded(progress, len(shard)))
         return list(await asyncio.gather(*futures))
+
+
+def _count_folded(progress: Report, records: int) -> Callable[[object], None]:
+    def done(_: object) -> None:
+        progress("folded", records)
+
+    return done
 
 
 async def replay_into(
@@ -174,11 +197,13 @@ async def replay_into(
     topic_ledger: str,
     clock: Callable[[], datetime],
     workers: int = 1,
+    progress: Report | None = None,
 ) -> ReplayOutcome:
-    """Fold ``records`` (already in replay order) into the fresh database behind ``engine``."""
+    """Fold ``records`` (already in replay order) into the fresh database behind ``engine``;
+    ``progress("folded" | "loaded", n)`` counts records as they are folded and loaded."""
     topics = Topics(orders=decode.topic_orders, payouts=decode.topic_payouts, ledger=topic_ledger)
     recorded_at = clock()
-    shards = await _fold_shards(records, topics, recorded_at, workers)
+    shards = await _fold_shards(records, topics, recorded_at, workers, progress)
     folded = list(heapq.merge(*(shard.folded for shard in shards), key=lambda f: f[0]))
     if len({event_id for _, event_id, _ in folded}) != len(folded):
         # One event id under two keys (so in two shards): only one fold sees both.
@@ -190,14 +215,21 @@ async def replay_into(
     )
     async with engine.begin() as conn:
         loader = BulkLoader(conn)
+        loaded = 0  # records up to here are loaded, or skipped (failed or repeated)
         for start in range(0, len(folded), CHUNK_EVENTS):
             chunk = LoadRows()
             for _, _, rows in folded[start : start + CHUNK_EVENTS]:
                 chunk.extend(rows)
             await loader.append(chunk)
+            if progress is not None:
+                last_index = folded[min(start + CHUNK_EVENTS, len(folded)) - 1][0]
+                progress("loaded", last_index + 1 - loaded)
+                loaded = last_index + 1
         await loader.projections(
             [row for shard in shards for row in shard.orders],
             [row for shard in shards for row in shard.payouts],
         )
         await save_positions(conn, consumer_positions, CONSUMER_NAME, next_offsets(records))
+    if progress is not None:
+        progress("loaded", len(records) - loaded)
     return outcome
