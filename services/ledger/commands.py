@@ -28,6 +28,7 @@ import time
 
 from services.ledger.adapters.db.digest import ledger_digest
 from services.ledger.adapters.kafka.dead_letter_tools import list_dead_letters, redrive
+from services.ledger.adapters.kafka.decoding import RecordDecoder
 from services.ledger.adapters.kafka.partition_reader import partition_ranges
 from services.ledger.adapters.kafka.topic_reader import read_to_end
 from services.ledger.app import build_ledger
@@ -36,7 +37,6 @@ from services.ledger.replay_rebuild import replay_into
 from services.ledger.replay_runner import verify_ledger
 from services.ledger.service.replay_order import replay_order
 from services.ledger.settings import LedgerSettings
-from services.ledger.adapters.kafka.decoding import RecordDecoder
 from shared.db.engine import make_engine
 from shared.kafka.consumer import ConsumedRecord
 from shared.service.clock import utc_now

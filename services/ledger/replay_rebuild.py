@@ -44,11 +44,11 @@ from services.ledger.adapters.db.bulk_load import (
     rows_of,
 )
 from services.ledger.adapters.db.tables import consumer_positions
+from services.ledger.adapters.kafka.decoding import RecordDecoder
 from services.ledger.domain.fold import fold
 from services.ledger.domain.state import LedgerState
 from services.ledger.process_tuning import tune_garbage_collector
-from services.ledger.service.decoding import RecordDecoder
-from services.ledger.service.folding import CONSUMER_NAME
+from services.ledger.service.handlers import CONSUMER_NAME
 from shared.db.inbox import save_positions
 from shared.events import ledger_v1
 from shared.events.payouts_v1 import PayoutCreated, PayoutFailed, PayoutPaid

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from services.ledger.adapters.kafka.decoding import RecordDecoder
 from services.ledger.adapters.kafka.partition_reader import PartitionRange, read_ranges
 from services.ledger.process_tuning import tune_garbage_collector
 from services.ledger.service.replay_order import replay_order
@@ -35,7 +36,9 @@ async def fold_shard(job: ShardJob, report: Report) -> BalanceTotals:
     """Read the job's partitions, sort them into replay order and fold them to balances."""
     records = await read_ranges(job.bootstrap_servers, job.ranges, lambda n: report("read", n))
     records.sort(key=replay_order)
-    fold = BalanceFold(topic_orders=job.topic_orders, topic_payouts=job.topic_payouts)
+    fold = BalanceFold(
+        RecordDecoder(topic_orders=job.topic_orders, topic_payouts=job.topic_payouts)
+    )
     return fold.add_all(records, lambda n: report("folded", n))
 
 

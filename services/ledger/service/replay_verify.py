@@ -13,16 +13,14 @@ entries and refused records (``tests/unit/ledger/test_replay_verify.py``).
 
 Outcome per record, as the live ledger (and the rebuild) have it: a repeated event id is folded
 once; a record that cannot be decoded or folded changes nothing, is not marked seen, and is
-listed in ``failed``. Records decode through ``LeanDecoder`` when it can decide, else through
-``RecordDecoder`` (the live ledger's decoder).
+listed in ``failed``. Records decode through the live ledger's decoder (passed in), the one
+schema of each event.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-
-import msgspec
 
 from services.ledger.domain.accounts import AccountKey, clearing
 from services.ledger.domain.errors import (
@@ -32,30 +30,23 @@ from services.ledger.domain.errors import (
     UnknownOrderError,
 )
 from services.ledger.domain.legs import party_of
-from services.ledger.domain.order import Agency, OrderLine, PlacedOrder, SplitTerms
-from services.ledger.domain.outputs import FoldOutput
+from services.ledger.domain.outputs import FoldOutput, Incoming
 from services.ledger.domain.payout_fold import apply_payout
 from services.ledger.domain.reversal import remaining_legs, reverse_refund
-from services.ledger.domain.split import LEG_NAMES, Legs, Split, compute_split
-from services.ledger.domain.state import LedgerState, OrderState
-from services.ledger.service.decoding import RecordDecoder
-from services.ledger.service.replay_decoding import (
-    LEAN_TYPES,
-    Cancelled,
-    Delivered,
-    LeanDecoder,
-    LeanOrderEvent,
-    Placed,
-    Refunded,
-    Released,
-)
-from shared.events import orders_v1
+from services.ledger.domain.split import LEG_NAMES, Legs, Split
+from services.ledger.domain.state import LedgerState, OrderState, split_of
+from shared.events.orders_v1 import OrderCancelled as Cancelled
+from shared.events.orders_v1 import OrderDelivered as Delivered
+from shared.events.orders_v1 import OrderPlaced as Placed
+from shared.events.orders_v1 import OrderRefunded as Refunded
 from shared.events.payouts_v1 import PayoutCreated, PayoutFailed, PayoutPaid
+from shared.events.payouts_v1 import SettlementReleased as Released
 from shared.kafka.consumer import ConsumedRecord
 
 Codes = tuple[str | None, ...]
 """An account code per leg, in ``LEG_NAMES`` order (None: the leg has no party)."""
 _PayoutEvent = PayoutCreated | PayoutPaid | PayoutFailed
+OrderEvent = Placed | Delivered | Refunded | Cancelled | Released
 
 
 class CancelledAfterReleaseError(ValueError):
@@ -112,45 +103,13 @@ class _Order:
         return self.split.paid_total if self.cancelled else self.refunded
 
 
-def placed_order(event: Placed) -> PlacedOrder:
-    """The domain's view of a placement (as ``state.split_of`` builds it from the model)."""
-    return PlacedOrder(
-        order_id=event.order_id,
-        shop_id=event.shop_id,
-        currency=event.currency,
-        lines=tuple(
-            OrderLine(
-                sku=line.sku,
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-                discount=line.discount,
-                rate_bps=line.rate_bps,
-                plan_id=line.plan_id,
-            )
-            for line in event.lines
-        ),
-        shipping_fee=event.shipping_fee,
-        terms=SplitTerms(
-            platform_fee_bps=event.terms.platform_fee_bps,
-            platform_cut_bps=event.terms.platform_cut_bps,
-            creator_tax_bps=event.terms.creator_tax_bps,
-        ),
-        creator_id=event.creator_id,
-        agency=(
-            Agency(event.agency.agency_id, event.agency.share_bps)
-            if event.agency is not None
-            else None
-        ),
-    )
-
-
 class BalanceFold:
     """Folds records (in replay order) into ``totals``; one instance per shard of keys."""
 
-    def __init__(self, *, topic_orders: str, topic_payouts: str) -> None:
+    def __init__(self, decode: Callable[[ConsumedRecord], Incoming]) -> None:
+        """``decode`` is the live ledger's decoder, so a record it dead-letters fails here too."""
         self.totals = BalanceTotals()
-        self._lean = LeanDecoder(topic_orders=topic_orders, topic_payouts=topic_payouts)
-        self._full = RecordDecoder(topic_orders=topic_orders, topic_payouts=topic_payouts)
+        self._decode_record = decode
         self._orders: dict[tuple[str, str], _Order] = {}
         self._payouts = LedgerState()
         self._codes: dict[tuple[str, str | None, str | None, str, str], tuple[Codes, Codes]] = {}
@@ -194,21 +153,14 @@ class BalanceFold:
 
     def _decode(
         self, record: ConsumedRecord
-    ) -> tuple[str, LeanOrderEvent | _PayoutEvent] | FailedRecord:
-        lean = self._lean(record)
-        if lean is not None:
-            return lean
+    ) -> tuple[str, OrderEvent | _PayoutEvent] | FailedRecord:
         try:
-            incoming = self._full(record)
+            incoming = self._decode_record(record)
         except ValueError as error:
             return _failed(record, error)
-        event = incoming.event
-        if isinstance(event, PayoutCreated | PayoutPaid | PayoutFailed):
-            return incoming.event_id, event
-        lean_type = LEAN_TYPES[event.TYPE]
-        return incoming.event_id, msgspec.convert(event.model_dump(mode="json"), lean_type)
+        return incoming.event_id, incoming.event
 
-    def _order_event(self, event: LeanOrderEvent) -> None:
+    def _order_event(self, event: OrderEvent) -> None:
         key = (event.shop_id, event.order_id)
         if isinstance(event, Placed):
             self._place(key, event)
@@ -228,7 +180,7 @@ class BalanceFold:
     def _place(self, key: tuple[str, str], event: Placed) -> None:
         if key in self._orders:
             raise DuplicateOrderError(f"order {event.order_id} of {event.shop_id} already placed")
-        split = compute_split(placed_order(event))
+        split = split_of(event)
         pending, available = self._account_codes(event, split)
         self._orders[key] = _Order(split, pending, available)
         if split.paid_total:
@@ -303,14 +255,9 @@ class BalanceFold:
         return self.totals
 
     def _payout(self, event_id: str, event: _PayoutEvent) -> None:
-        known = self._payouts.payouts.get(event.payout_id)
         output = FoldOutput()
-        try:
-            apply_payout(self._payouts, event_id, event, output)
-        except Exception:
-            if known is not None:  # put back what the failed event may have stored
-                self._payouts.payouts[event.payout_id] = known
-            raise
+        apply_payout(self._payouts, event_id, event, output)  # reads the state, changes none
+        self._payouts.payouts.update(output.payouts)
         for entry in output.entries:
             for posting in entry.postings:
                 self._add(posting.account.code, posting.amount)
@@ -324,18 +271,7 @@ class BalanceFold:
         cached = self._codes.get(cache_key)
         if cached is not None:
             return cached
-        # Only the fields ``party_of`` reads: who the parties of the order are.
-        placed = orders_v1.OrderPlaced.model_construct(  # type: ignore[call-arg]
-            shop_id=event.shop_id,
-            creator_id=event.creator_id,
-            agency=(
-                orders_v1.Agency.model_construct(agency_id=agency_id)  # type: ignore[call-arg]
-                if agency_id is not None
-                else None
-            ),
-            region=event.region,
-        )
-        state = OrderState(placed=placed, split=split)
+        state = OrderState(placed=event, split=split)
         parties = [party_of(state, name) for name in LEG_NAMES]
         pending, available = (
             tuple(

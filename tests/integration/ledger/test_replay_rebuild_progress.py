@@ -7,9 +7,9 @@ import io
 import pytest
 
 from services.ledger import replay_rebuild
+from services.ledger.adapters.kafka.decoding import RecordDecoder
 from services.ledger.replay_progress import Progress
 from services.ledger.replay_rebuild import replay_into
-from services.ledger.service.decoding import RecordDecoder
 from shared.service.clock import utc_now
 from tests.support.infra import fresh_database
 from tests.support.ledger_db import migrate

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from services.ledger.adapters.kafka.decoding import RecordDecoder
 from services.ledger.adapters.kafka.partition_reader import PartitionRange
 from services.ledger.replay_rebuild import Topics, fold_shard
 from services.ledger.replay_runner import disjoint, shard_ranges
@@ -38,7 +39,9 @@ def test_verify_fold_posts_what_the_domain_fold_posts(seed: int) -> None:
     records, failing = troubled_stream(seed, orders=300)
     balances, entries, failed = rebuild_balances(records)
 
-    totals = BalanceFold(topic_orders=ORDERS_TOPIC, topic_payouts=PAYOUTS_TOPIC).add_all(records)
+    totals = BalanceFold(
+        RecordDecoder(topic_orders=ORDERS_TOPIC, topic_payouts=PAYOUTS_TOPIC)
+    ).add_all(records)
 
     assert len(failed) > failing  # and some cancellations after release
     assert [(f.topic, f.partition, f.offset) for f in totals.failed] == [
@@ -54,7 +57,7 @@ def test_verify_fold_posts_what_the_domain_fold_posts(seed: int) -> None:
 def test_progress_is_reported_in_steps_up_to_every_record() -> None:
     records, _ = troubled_stream(4, orders=50)
     steps: list[int] = []
-    fold = BalanceFold(topic_orders=ORDERS_TOPIC, topic_payouts=PAYOUTS_TOPIC)
+    fold = BalanceFold(RecordDecoder(topic_orders=ORDERS_TOPIC, topic_payouts=PAYOUTS_TOPIC))
     fold.add_all(records, progress=steps.append, every=40)
     assert steps[:-1] == [40] * (len(steps) - 1)
     assert sum(steps) == len(records)
