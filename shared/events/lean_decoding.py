@@ -53,11 +53,13 @@ class TopicDecoder(Generic[E]):
     ) -> tuple[str, E]:
         """(CloudEvents id, event) of one record."""
         headers = tuple(headers)
-        context = read_context(key, value, headers)
+        try:
+            context = read_context(key, value, headers)
+        except MalformedEventError:
+            return self._strictly(key, value, headers)  # it says what is wrong, in its words
         data = compact_json_object(context.value)
         if data is None or context.schemaversion != self._version:
-            envelope = from_kafka(key, value, headers)
-            return envelope.id, self._parse_envelope(envelope)
+            return self._strictly(key, value, headers)
         validate = self._validators.get(context.type)
         if validate is None:
             raise UnknownEventTypeError(self._topic, context.type)
@@ -67,3 +69,9 @@ class TopicDecoder(Generic[E]):
                 f"record key {context.key!r} does not match {event.TYPE} key {event.record_key!r}"
             )
         return context.id, event
+
+    def _strictly(
+        self, key: bytes | None, value: bytes | None, headers: tuple[tuple[str, bytes | None], ...]
+    ) -> tuple[str, E]:
+        envelope = from_kafka(key, value, headers)
+        return envelope.id, self._parse_envelope(envelope)

@@ -21,13 +21,10 @@ non-negative magnitudes; the event type says which way the money moved:
   out, `failed` returns it to available.
 """
 
-from collections.abc import Iterable
 from typing import Literal, Self
 
-import msgspec
 from pydantic import model_validator
 
-from shared.events import rfc3339
 from shared.events.common import (
     Amount,
     Currency,
@@ -41,14 +38,7 @@ from shared.events.common import (
     Timestamp,
     payee_key,
 )
-from shared.events.envelope import (
-    CONTENT_TYPE,
-    CONTENT_TYPE_HEADER,
-    SPEC_VERSION,
-    MalformedEventError,
-    _decode_headers,  # the same header rules as from_kafka: one definition
-    from_kafka,
-)
+from shared.events.lean_decoding import TopicDecoder
 from shared.events.terms import ReleaseTerms
 from shared.events.topic_schema import TopicSchema
 
@@ -168,71 +158,8 @@ to_envelope = _SCHEMA.to_envelope
 to_record = _SCHEMA.to_record
 
 
-_JSON = msgspec.json.Decoder()
-_COMPACT_JSON = msgspec.json.Encoder()
-
-
-def decode_record(
-    key: bytes | None, value: bytes | None, headers: Iterable[tuple[str, bytes | None]]
-) -> tuple[str, LedgerEvent]:
-    """(event id, event) of a ledger.v1 record read from Kafka: accepts and refuses exactly what
-    ``parse_envelope(from_kafka(...))`` does, with the same errors, in about a quarter of the
-    CPU (no envelope model is built, the body is read once by msgspec).
-
-    Duplicate keys are still refused, without the slow strict reader in the common case: a body
-    that msgspec re-encodes to the very same bytes cannot have held a duplicate key (the
-    re-encoded object would have lost it). Any other record (whitespace, escapes, anything
-    unusual in the headers) is decoded by the strict path, which then decides.
-    """
-    found = _decode_headers(headers)
-    fast = _fast_context(found, key, value)
-    if fast is None:
-        return _decode_strictly(key, value, headers)
-    event_id, type_name, record_key, body = fast
-    try:
-        data = _JSON.decode(body)
-        canonical = isinstance(data, dict) and _COMPACT_JSON.encode(data) == body
-    except (msgspec.DecodeError, msgspec.EncodeError, UnicodeError):
-        canonical = False
-    if not canonical:
-        return _decode_strictly(key, value, headers)
-    event = parse(type_name, data, version=SCHEMA_VERSION)
-    if event.record_key != record_key:
-        raise MalformedEventError(
-            f"record key {record_key!r} does not match {event.TYPE} key {event.record_key!r}"
-        )
-    return event_id, event
-
-
-def _fast_context(
-    found: dict[str, str], key: bytes | None, value: bytes | None
-) -> tuple[str, str, str, bytes] | None:
-    """(event id, type, record key, body) when the headers and key are exactly what this
-    topic's producer writes (so ``from_kafka`` would accept them); None sends the record to the
-    strict path."""
-    if (
-        value is None
-        or b"\\u" in value  # an escape may hide a lone surrogate: the strict path walks it
-        or not key
-        or found.get("ce_specversion") != SPEC_VERSION
-        or found.get(CONTENT_TYPE_HEADER) != CONTENT_TYPE
-        or found.get("ce_schemaversion") != str(SCHEMA_VERSION)
-        or not found.get("ce_id")
-        or not found.get("ce_source")
-        or not found.get("ce_type")
-        or found.get("ce_subject") == ""
-    ):
-        return None
-    try:
-        rfc3339.parse(found.get("ce_time", ""))
-        record_key = key.decode("utf-8")
-    except ValueError:
-        return None
-    return found["ce_id"], found["ce_type"], record_key, value
-
-
-def _decode_strictly(
-    key: bytes | None, value: bytes | None, headers: Iterable[tuple[str, bytes | None]]
-) -> tuple[str, LedgerEvent]:
-    envelope = from_kafka(key, value, headers)
-    return envelope.id, parse_envelope(envelope)
+decode_record: TopicDecoder[LedgerEvent] = TopicDecoder(
+    TOPIC, EVENT_TYPES, SCHEMA_VERSION, parse_envelope
+)
+"""(event id, event) of a ledger.v1 record read from Kafka: accepts and refuses exactly what
+``parse_envelope(from_kafka(...))`` does, decoding the body once (``lean_decoding``)."""

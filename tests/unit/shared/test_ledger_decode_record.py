@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from shared.events import ledger_v1
+from shared.events import lean_decoding, ledger_v1
 from shared.events.common import Leg
 from shared.events.envelope import KafkaRecord, from_kafka
 from shared.events.terms import ReleaseTerms
@@ -95,7 +95,7 @@ def test_every_event_type_decodes_on_the_fast_path_as_the_strict_path_does(
     def no_strict_path(*_: object) -> None:
         raise AssertionError("a record as our producer writes it takes the fast path")
 
-    monkeypatch.setattr(ledger_v1, "_decode_strictly", no_strict_path)
+    monkeypatch.setattr(lean_decoding, "from_kafka", no_strict_path)
     assert ledger_v1.decode_record(written.key, written.value, written.headers) == strict_result
     assert strict_result == ("e-1", event)
 
