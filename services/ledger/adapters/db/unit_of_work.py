@@ -21,7 +21,10 @@ from services.ledger.service.handlers import CONSUMER_NAME
 from shared.db.outbox import locked_outbox_insert_sql
 from shared.db.unit_of_work import InboxTables, NotInTransactionError, SqlUnitOfWork
 
-_CONFLICT_SQLSTATES = frozenset({"40001", "40P01"})  # serialization_failure, deadlock_detected
+_CONFLICT_SQLSTATES = frozenset({"40001", "40P01", "23505"})
+"""serialization_failure, deadlock_detected, and unique_violation: two replicas (during a
+rebalance) placing the same new order, which neither could lock before it existed; the retry
+loads the one that committed and folds as if the two had come one after the other."""
 _OUTBOX_INSERT = locked_outbox_insert_sql(outbox)
 R = TypeVar("R")
 
@@ -91,7 +94,8 @@ def _inside(repository: R | None) -> R:
 
 
 def is_conflict(error: BaseException) -> bool:
-    """A deadlock or serialization failure with a concurrent transaction: retrying may pass."""
+    """A deadlock, serialization failure or unique violation with a concurrent transaction:
+    retrying may pass."""
     cause = error.orig if isinstance(error, DBAPIError) else error  # raw driver errors too
     code = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
     return code in _CONFLICT_SQLSTATES
