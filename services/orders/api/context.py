@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -11,14 +13,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.orders.service.rate_limit import TokenBucketLimiter
 from services.orders.service.shops import ShopKeeping
-from services.orders.service.webhooks import WebhookPorts
+from services.orders.service.webhook_intake import WebhookIntake
 
 
 @dataclass(frozen=True, slots=True)
 class OrdersContext:
     engine: AsyncEngine
     shop_keeping: ShopKeeping
-    webhook_ports: WebhookPorts
+    intake: WebhookIntake
+    clock: Callable[[], datetime]
+    """Aware UTC: when a webhook is received."""
     limiter: TokenBucketLimiter
     """Per verified shop."""
     failed_verifications: TokenBucketLimiter

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.orders.adapters.db.orders import find_orders
 from services.orders.domain.order import OrderState
 from services.orders.service.errors import OrderInSeveralShops, OrderNotFound
-from services.orders.service.webhooks import fold
+from services.orders.service.webhook_group import fold
 from shared.auth import Principal
 from shared.privacy import readable
 

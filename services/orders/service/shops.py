@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.orders.adapters.db.shops import (
-    Shop,
     count_shops_to_reseal,
     get_shop,
     insert_shop_if_absent,
@@ -27,6 +26,7 @@ from services.orders.adapters.db.shops import (
     save_secrets,
 )
 from services.orders.adapters.secret_box import SecretBox
+from services.orders.domain.shop import Shop
 from services.orders.service.errors import ShopConflict, ShopNotFound, UnknownRegion
 from shared.regions import UnknownRegionError, region_terms
 
