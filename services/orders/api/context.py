@@ -43,12 +43,17 @@ def webhooks_received_counter(registry: CollectorRegistry) -> Counter:
     )
 
 
-async def get_context(request: Request) -> OrdersContext:
-    """Async on purpose: FastAPI runs a sync dependency in a worker thread, per request."""
+def orders_context(request: Request) -> OrdersContext:
+    """The context the composition root put on ``app.state.orders``."""
     context = getattr(request.app.state, "orders", None)
     if not isinstance(context, OrdersContext):
         raise RuntimeError("app.state.orders is not set to an OrdersContext")
     return context
+
+
+async def get_context(request: Request) -> OrdersContext:
+    """Async on purpose: FastAPI runs a sync dependency in a worker thread, per request."""
+    return orders_context(request)
 
 
 ContextDep = Annotated[OrdersContext, Depends(get_context)]

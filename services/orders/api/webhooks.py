@@ -23,7 +23,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from services.orders.api.context import ContextDep, OrdersContext
+from services.orders.api.context import OrdersContext, orders_context
 from services.orders.api.problems import as_problem, invalid_payload
 from services.orders.api.schemas import ShopIdPath, WebhookAccepted
 from services.orders.api.signature import verify_signature
@@ -68,11 +68,12 @@ _OUTCOME_BY_STATUS = {
         }
     },
 )
-async def receive_webhook(
-    shop_id: ShopIdPath, request: Request, context: ContextDep
-) -> JSONResponse:
+async def receive_webhook(shop_id: ShopIdPath, request: Request) -> JSONResponse:
     """202 ``{"event_id"}`` for a new fact (also one held until the placement arrives), the
     same answer for a repeated ``webhook-id`` with the same body."""
+    # Read directly, not as a dependency: this is the hot path, and FastAPI's dependency
+    # resolution per request costs more than the lookup.
+    context = orders_context(request)
     try:
         answer = await _receive(shop_id, request, context)
     except (ProblemError, OrdersDomainError) as error:

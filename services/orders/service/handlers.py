@@ -6,10 +6,12 @@ and answers each with its own outcome, as if each had had its own transaction in
 ``WebhookAnswer`` (accepted, held or duplicate) or the ``OrdersDomainError`` that rejects it
 (``InvalidOrder``/``OutOfBounds``, ``CurrencyMismatch``, ``WebhookIdReused``: 422;
 ``TransitionRejected``: 409). A rejected webhook records nothing and does not affect the others.
-In one transaction: the group's order rows are locked (an order's webhooks never decide at the
-same time in two transactions), its ``webhook-id``\\ s looked up (idempotency per shop), every
-webhook decided in memory, then the deliveries claimed, the streams appended and the accepted
-events queued on the outbox. A database failure raises: nothing of the group is recorded.
+The group's order streams and ``webhook-id``\\ s (idempotency per shop) are read in one
+snapshot, every webhook is decided in memory, then one atomic write claims the deliveries,
+appends to the streams and queues the accepted events on the outbox, provided nothing it read
+changed meanwhile; if something did (a concurrent writer, another process), the group is
+decided again on what is committed then. A database failure raises: nothing of the group is
+recorded.
 """
 
 from __future__ import annotations
@@ -66,18 +68,17 @@ async def _decide_and_record(
     order_keys = _distinct([(w.shop.shop_id, w.fact.order_id) for w in webhooks])
     delivery_keys = _distinct([(w.shop.shop_id, w.webhook_id) for w in webhooks])
     for _ in range(MAX_ATTEMPTS):
-        try:
-            async with uow:
-                streams = await uow.orders.lock_streams(order_keys)
-                # After the locks: a delivery committed while this waited for one is seen.
-                priors = await uow.deliveries.find(delivery_keys)
-                group = decide_group(webhooks, streams, priors, new_event_id)
-                if group.claims:
-                    await uow.record(group.claims, group.appends, topic, group.records)
-                    await uow.commit()
-                return group.outcomes
-        except WriteConflict:
-            continue
+        async with uow:
+            read = await uow.read(order_keys, delivery_keys)
+            group = decide_group(webhooks, read.streams, read.priors, new_event_id)
+            if not group.claims:
+                return group.outcomes  # only repeats and rejections: nothing to write
+            uow.record(group.claims, group.appends, topic, group.records)
+            try:
+                await uow.commit()
+            except WriteConflict:
+                continue
+            return group.outcomes
     raise RuntimeError(f"a webhook group met a concurrent writer {MAX_ATTEMPTS} times")
 
 

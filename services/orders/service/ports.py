@@ -22,17 +22,23 @@ ShopKey = tuple[str, str]
 
 
 class WriteConflict(Exception):  # noqa: N818 - reads as the condition
-    """A concurrent writer got there first (it claimed a ``webhook-id`` or created an order
-    this group read as absent, or the database chose this transaction as a deadlock victim).
-    The unit of work is rolled back; the group is decided again on what is committed now."""
+    """Something the group read changed before it committed (a concurrent writer claimed one of
+    its ``webhook-id``\\ s, created or changed one of its orders, or the database chose it as a
+    deadlock victim). Nothing was written; the group is decided again on what is committed now."""
 
 
 @dataclass(frozen=True, slots=True)
 class OrderStream:
-    """An order's recorded events, oldest first (a parked order's: its held facts)."""
+    """An order's recorded events, oldest first (a parked order's: its held facts), and the
+    version of its row as read (``status``, and ``stored`` events in the row: 0 when parked)."""
 
     events: tuple[RecordedEvent, ...]
-    parked: bool = False
+    status: str
+    stored: int
+
+    @property
+    def parked(self) -> bool:
+        return self.status == "parked"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,39 +63,30 @@ class DeliveryClaim:
 @dataclass(frozen=True, slots=True)
 class StreamAppend:
     """New events for an order's stream, its status after them and, at placement, its terms
-    (JSON). ``existed``: the order had a row (locked by ``lock_streams``); else it is created.
-    ``parked``: its held facts come back from ``parked_orders`` first."""
+    (JSON). ``read_as``: the stream as the group read it (None: the order had no row and is
+    created); the append applies only if the row is still that version, a parked order taking
+    its held facts back first."""
 
     shop_id: str
     order_id: str
     events: tuple[RecordedEvent, ...]
     status: str
     terms: Mapping[str, object] | None
-    existed: bool
-    parked: bool
+    read_as: OrderStream | None
 
 
-class OrderRepository(Protocol):
-    async def lock_streams(self, orders: Sequence[ShopKey]) -> dict[ShopKey, OrderStream]:
-        """Lock the rows of these orders until the transaction ends and return their streams;
-        an order without a row is absent from the answer (nothing is locked or created)."""
-        ...
+@dataclass(frozen=True, slots=True)
+class GroupRead:
+    """What a group's webhooks find committed: the streams of their orders that have a row, and
+    the recorded deliveries of their ``webhook-id``\\ s (one consistent snapshot)."""
 
-
-class DeliveryRepository(Protocol):
-    async def find(self, deliveries: Sequence[ShopKey]) -> dict[ShopKey, PriorDelivery]:
-        """The deliveries of these ``webhook-id``\\ s that are recorded (committed) already."""
-        ...
+    streams: Mapping[ShopKey, OrderStream]
+    priors: Mapping[ShopKey, PriorDelivery]
 
 
 class WebhookUnitOfWork(Protocol):
-    """One transaction for a group of webhooks; rolls back unless committed."""
-
-    @property
-    def orders(self) -> OrderRepository: ...
-
-    @property
-    def deliveries(self) -> DeliveryRepository: ...
+    """One atomic write for a group of webhooks, checked against what the group read: nothing
+    is written unless ``commit()`` succeeds (optimistic: no lock is held while deciding)."""
 
     async def __aenter__(self) -> Self: ...
 
@@ -100,19 +97,26 @@ class WebhookUnitOfWork(Protocol):
         traceback: TracebackType | None,
     ) -> None: ...
 
-    async def record(
+    async def read(self, orders: Sequence[ShopKey], deliveries: Sequence[ShopKey]) -> GroupRead:
+        """The streams of these orders (absent: no row) and the recorded deliveries of these
+        ``webhook-id``\\ s, in one snapshot."""
+        ...
+
+    def record(
         self,
         claims: Sequence[DeliveryClaim],
         appends: Sequence[StreamAppend],
         topic: str,
         records: Sequence[RecordLike],
     ) -> None:
-        """Claim the deliveries, append to (or create) the order streams and queue ``records``
-        on the outbox for ``topic``, in this order per key. Raises ``WriteConflict`` when a
-        claim or a new order already exists (a concurrent writer committed it meanwhile)."""
+        """Queue for ``commit()``: claim the deliveries, append to (or create) the streams and
+        queue ``records`` on the outbox for ``topic`` (their order per key kept)."""
         ...
 
-    async def commit(self) -> None: ...
+    async def commit(self) -> None:
+        """Write what was recorded, atomically, if every claim is new and every stream is still
+        as read; else raise ``WriteConflict`` having written nothing."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,8 +66,7 @@ class _Order:
 
     stream: list[RecordedEvent]
     state: OrderState | None
-    existed: bool
-    parked: bool
+    read_as: OrderStream | None
     new: list[RecordedEvent] = field(default_factory=list)
     status: str = ""
     terms: Mapping[str, Any] | None = None
@@ -135,8 +134,7 @@ def decide_group(
             events=tuple(order.new),
             status=order.status,
             terms=order.terms,
-            existed=order.existed,
-            parked=order.parked,
+            read_as=order.read_as,
         )
         for (shop_id, order_id), order in orders.items()
         if order.new
@@ -154,12 +152,11 @@ def _repeat(webhook: ReceivedWebhook, prior: PriorDelivery) -> WebhookOutcome:
 
 def _order_from(stream: OrderStream | None) -> _Order:
     if stream is None:
-        return _Order(stream=[], state=None, existed=False, parked=False)
+        return _Order(stream=[], state=None, read_as=None)
     return _Order(
         stream=list(stream.events),
         state=fold([recorded.event for recorded in stream.events]),
-        existed=True,
-        parked=stream.parked,
+        read_as=stream,
     )
 
 

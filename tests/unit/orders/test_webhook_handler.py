@@ -67,7 +67,7 @@ async def test_webhooks_for_different_orders_are_all_accepted_in_one_transaction
     assert outcomes == [WebhookAnswer(f"evt-{n}", "accepted") for n in (1, 2, 3)]
     assert (uow.transactions, uow.commits) == (1, 1)
     assert published(uow.db) == [(f"o-{n}", "order.placed", f"evt-{n + 1}") for n in range(3)]
-    assert uow.locked == [[("shop-1", "o-0"), ("shop-1", "o-1"), ("shop-1", "o-2")]]
+    assert uow.reads == [[("shop-1", "o-0"), ("shop-1", "o-1"), ("shop-1", "o-2")]]
 
 
 async def test_two_facts_for_one_order_in_one_group_see_each_other_in_arrival_order() -> None:
@@ -139,7 +139,7 @@ async def test_a_webhook_id_delivered_before_is_answered_from_its_first_delivery
     outcomes = await handle([webhook(placed("o-1"), "w-1")], uow)
 
     assert outcomes == [WebhookAnswer("evt-old", "duplicate")]
-    assert (uow.commits, db.outbox) == (0, [])  # nothing to write: rolled back
+    assert (uow.commits, db.outbox) == (0, [])  # nothing to write
 
 
 async def test_a_group_that_meets_a_concurrent_writer_is_decided_again() -> None:

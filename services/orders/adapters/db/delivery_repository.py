@@ -1,47 +1,45 @@
 """SQL of webhook deliveries: the ``webhook-id``\\ s each shop has delivered (idempotency per
 shop), with the body's SHA-256 and the event id the first delivery was answered with.
 
-Statements run on the asyncpg connection of the unit of work (``unit_of_work``), with one array
-parameter per column (``unnest``).
+These are SQL fragments (one array parameter per column, ``unnest``), which the unit of work
+(``unit_of_work``) puts into its statements.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
-
-import asyncpg
 
 from services.orders.service.ports import DeliveryClaim, PriorDelivery, ShopKey
 
-_FIND = (
-    "SELECT d.shop_id, d.webhook_id, d.body_sha256, d.event_id"
-    " FROM unnest($1::text[], $2::text[]) AS k(shop_id, webhook_id)"
-    " JOIN webhook_deliveries d ON d.shop_id = k.shop_id AND d.webhook_id = k.webhook_id"
-)
+
+def deliveries_select(first_param: int) -> str:
+    """A SELECT of the recorded deliveries of the ``webhook-id``\\ s of ``deliveries_args`` (2
+    parameters), in the columns of the unit of work's group read (``kind`` ``d``, ``id`` the
+    ``webhook-id``)."""
+    shops, webhooks = f"${first_param}", f"${first_param + 1}"
+    return (
+        "SELECT 'd' AS kind, d.shop_id, d.webhook_id AS id, NULL::text AS status,"  # noqa: S608
+        " NULL::int AS stored, NULL::jsonb AS events, d.body_sha256, d.event_id"
+        f" FROM unnest({shops}::text[], {webhooks}::text[]) AS k(shop_id, webhook_id)"
+        " JOIN webhook_deliveries d ON d.shop_id = k.shop_id AND d.webhook_id = k.webhook_id"
+    )
 
 
-class DeliveryRepository:
-    def __init__(self, connection: asyncpg.Connection) -> None:
-        self._connection = connection
+def deliveries_args(deliveries: Sequence[ShopKey]) -> tuple[list[str], list[str]]:
+    return [shop for shop, _ in deliveries], [webhook for _, webhook in deliveries]
 
-    async def find(self, deliveries: Sequence[ShopKey]) -> dict[ShopKey, PriorDelivery]:
-        """See ``services.orders.service.ports.DeliveryRepository``; one round trip."""
-        rows = await self._connection.fetch(
-            _FIND, [shop for shop, _ in deliveries], [webhook for _, webhook in deliveries]
-        )
-        return {
-            (row["shop_id"], row["webhook_id"]): PriorDelivery(
-                body_sha256=row["body_sha256"], event_id=row["event_id"]
-            )
-            for row in rows
-        }
+
+def delivery_of(row: Mapping[str, Any]) -> tuple[ShopKey, PriorDelivery]:
+    return (row["shop_id"], row["id"]), PriorDelivery(
+        body_sha256=row["body_sha256"], event_id=row["event_id"]
+    )
 
 
 def claim_cte(first_param: int) -> str:
     """A CTE ``claims`` inserting the deliveries of ``claim_args`` (5 parameters from
     ``$first_param``) in key order; it returns a row per claim it made, none for a
-    ``webhook-id`` a concurrent writer claimed meanwhile (that one waits for the other's
+    ``webhook-id`` a concurrent writer claimed meanwhile (which waits for that writer's
     transaction to end first)."""
     shops, webhooks, digests, event_ids, orders = (f"${first_param + n}" for n in range(5))
     return (

@@ -1,12 +1,17 @@
-"""The orders unit of work: the shared ``SqlUnitOfWork`` with the webhook path's repositories,
+"""The orders unit of work: the shared ``SqlUnitOfWork`` made optimistic for the webhook path,
 run on the asyncpg connection itself.
 
-The webhook path is the service's hot path, so its statements skip SQLAlchemy's statement
-building and result machinery (most of its CPU per statement): the transaction is the driver's
-(BEGIN at ``async with``, COMMIT at ``commit()``, ROLLBACK otherwise) on a connection checked
-out of the engine's pool, and asyncpg prepares each statement once per connection. A group of
-webhooks takes five round trips: BEGIN, lock the orders, find the deliveries, ``record`` (one
-statement for deliveries, streams and outbox), COMMIT.
+A group of webhooks takes two statements, each its own implicit transaction: ``read`` (the
+group's order streams and deliveries, one snapshot) and ``commit`` (the claims, the stream
+appends and the outbox rows, one atomic statement that checks as it writes that every claim is
+new and every stream is still the version read; if not, ``orders_write_conflict`` (migration
+orders_0007) aborts it and ``WriteConflict`` is raised). Nothing is written before ``commit``,
+so leaving the block without it leaves nothing, as the shared unit of work promises. No lock is
+held while the group is decided in Python; the outbox's per-key advisory locks are taken inside
+the writing statement, before its rows draw their ids, which keeps per-key order on the topic.
+
+The statements skip SQLAlchemy's statement building and result machinery (most of its CPU per
+statement) and are prepared once per pooled connection.
 """
 
 from __future__ import annotations
@@ -14,24 +19,35 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import cache
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import asyncpg
-from asyncpg.transaction import Transaction
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.orders.adapters.db.delivery_repository import (
-    DeliveryRepository,
     claim_args,
     claim_cte,
+    deliveries_args,
+    deliveries_select,
+    delivery_of,
 )
 from services.orders.adapters.db.order_repository import (
-    OrderRepository,
     append_args,
     append_ctes,
+    stream_of,
+    streams_args,
+    streams_select,
 )
-from services.orders.service.ports import DeliveryClaim, StreamAppend, WriteConflict
+from services.orders.service.ports import (
+    DeliveryClaim,
+    GroupRead,
+    OrderStream,
+    PriorDelivery,
+    ShopKey,
+    StreamAppend,
+    WriteConflict,
+)
 from shared.db.outbox import RecordLike, locked_outbox_insert_args, locked_outbox_insert_ctes
 from shared.db.unit_of_work import NotInTransactionError, SqlUnitOfWork
 
@@ -41,14 +57,19 @@ _BROKEN_CONNECTION = (
     asyncpg.PostgresConnectionError,
     OSError,
 )
+_READ = f"{streams_select(1)} UNION ALL {deliveries_select(3)}"
 
 
 @cache
-def _record_sql(outbox: Table) -> str:
+def _commit_sql(outbox: Table) -> str:
+    # Parameters: claims $1-$5, appends $6-$13, outbox $14-$18, expected counts $19, $20.
     return (
         f"WITH {claim_cte(1)}, {append_ctes(6)}, "  # noqa: S608 - placeholders only
-        f"{locked_outbox_insert_ctes(outbox, first_param=13)} "
-        "SELECT (SELECT count(*) FROM claims) AS claimed, (SELECT count(*) FROM created) AS created"
+        f"{locked_outbox_insert_ctes(outbox, first_param=14)} "
+        "SELECT CASE WHEN (SELECT count(*) FROM claims) = $19"
+        " AND (SELECT count(*) FROM created) + (SELECT count(*) FROM appended) = $20 THEN 0"
+        " ELSE orders_write_conflict('a webhook-id was claimed or an order changed since the"
+        " group read it') END"
     )
 
 
@@ -59,28 +80,22 @@ class OrdersUnitOfWork(SqlUnitOfWork):
     raised by asyncpg itself do not pass through SQLAlchemy, which would otherwise notice.
     """
 
-    orders: OrderRepository
-    deliveries: DeliveryRepository
-
     def __init__(self, engine: AsyncEngine, *, outbox: Table) -> None:
         super().__init__(engine, outbox=outbox)
-        self._record_sql = _record_sql(outbox)
+        self._commit_sql = _commit_sql(outbox)
         self._driver: asyncpg.Connection | None = None
-        self._driver_transaction: Transaction | None = None
+        self._recorded: tuple[Any, ...] | None = None
 
     async def __aenter__(self) -> Self:
         self.committed = False
+        self._recorded = None
         connection = await self._engine.connect()
         try:
-            driver: asyncpg.Connection = (await connection.get_raw_connection()).driver_connection
-            transaction = driver.transaction()
-            await transaction.start()
+            raw = await connection.get_raw_connection()
         except BaseException as error:
             await _release(connection, error)
             raise
-        self._connection, self._driver, self._driver_transaction = connection, driver, transaction
-        self.orders = OrderRepository(driver)
-        self.deliveries = DeliveryRepository(driver)
+        self._connection, self._driver = connection, raw.driver_connection
         return self
 
     async def __aexit__(
@@ -89,48 +104,60 @@ class OrdersUnitOfWork(SqlUnitOfWork):
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        connection, transaction = self._connection, self._driver_transaction
-        self._connection = self._driver = self._driver_transaction = None
-        if connection is None:
-            return
-        error = exc
-        try:
-            if transaction is not None and not self.committed:
-                await transaction.rollback()
-        except BaseException as rollback_error:
-            error = error or rollback_error
-            raise
-        finally:
-            await _release(connection, error)
+        connection = self._connection
+        self._connection, self._driver, self._recorded = None, None, None
+        if connection is not None:
+            await _release(connection, exc)
 
-    async def commit(self) -> None:
-        if self._driver_transaction is None:
-            raise NotInTransactionError("commit outside 'async with'")
-        await self._driver_transaction.commit()
-        self.committed = True
+    async def read(self, orders: Sequence[ShopKey], deliveries: Sequence[ShopKey]) -> GroupRead:
+        """See ``services.orders.service.ports.WebhookUnitOfWork.read``; one round trip."""
+        rows = await self._require_driver().fetch(
+            _READ, *streams_args(orders), *deliveries_args(deliveries)
+        )
+        streams: dict[ShopKey, OrderStream] = {}
+        priors: dict[ShopKey, PriorDelivery] = {}
+        for row in rows:
+            if row["kind"] == "o":
+                key, stream = stream_of(row)
+                streams[key] = stream
+            else:
+                key, prior = delivery_of(row)
+                priors[key] = prior
+        return GroupRead(streams=streams, priors=priors)
 
-    async def record(
+    def record(
         self,
         claims: Sequence[DeliveryClaim],
         appends: Sequence[StreamAppend],
         topic: str,
         records: Sequence[RecordLike],
     ) -> None:
-        """See ``services.orders.service.ports.WebhookUnitOfWork.record``; one round trip."""
+        """See ``services.orders.service.ports.WebhookUnitOfWork.record``."""
+        self._require_driver()
+        self._recorded = (
+            *claim_args(claims),
+            *append_args(appends),
+            *locked_outbox_insert_args(topic, records),
+            len(claims),
+            len(appends),
+        )
+
+    async def commit(self) -> None:
+        """See ``services.orders.service.ports.WebhookUnitOfWork.commit``; one round trip
+        (none when nothing was recorded)."""
+        driver = self._require_driver()
+        if self._recorded is not None:
+            try:
+                await driver.fetchval(self._commit_sql, *self._recorded)
+            except (asyncpg.SerializationError, asyncpg.DeadlockDetectedError) as error:
+                raise WriteConflict(str(error)) from error
+        self._recorded = None
+        self.committed = True
+
+    def _require_driver(self) -> asyncpg.Connection:
         if self._driver is None:
             raise NotInTransactionError("use the unit of work inside 'async with'")
-        try:
-            row = await self._driver.fetchrow(
-                self._record_sql,
-                *claim_args(claims),
-                *append_args(appends),
-                *locked_outbox_insert_args(topic, records),
-            )
-        except asyncpg.DeadlockDetectedError as error:
-            raise WriteConflict("deadlock with a concurrent writer") from error
-        created = sum(not append.existed for append in appends)
-        if row is None or row["claimed"] != len(claims) or row["created"] != created:
-            raise WriteConflict("a concurrent writer claimed a webhook-id or created an order")
+        return self._driver
 
 
 async def _release(connection: AsyncConnection, error: BaseException | None) -> None:
