@@ -10,6 +10,9 @@ from datetime import datetime
 from fastapi import FastAPI, Request
 from starlette.responses import Response
 
+from services.orders.adapters.db.orders import OrderRepository
+from services.orders.adapters.db.parking import ParkingRepository
+from services.orders.adapters.db.plan_repository import PlanRepository
 from services.orders.adapters.db.shop_repository import ShopRepository
 from services.orders.adapters.db.tables import outbox
 from services.orders.adapters.db.unit_of_work import OrdersUnitOfWork
@@ -42,9 +45,9 @@ def create_app(settings: ServiceSettings, *, clock: Callable[[], datetime] = utc
     runtime = ServiceRuntime.from_settings(orders_settings)
     runtime.add_outbox_relay(outbox)
     box = SecretBox(orders_settings.secret_key_ring)
+    shop_repository = ShopRepository(runtime.engine, box)
     shop_keeping = ShopKeeping(
-        engine=runtime.engine,
-        box=box,
+        store=shop_repository,
         clock=clock,
         previous_secret_grace=orders_settings.previous_secret_grace,
     )
@@ -53,7 +56,7 @@ def create_app(settings: ServiceSettings, *, clock: Callable[[], datetime] = utc
     )
     runtime.workers.append(
         Parking(
-            engine=runtime.engine,
+            store=ParkingRepository(runtime.engine),
             park_after=orders_settings.park_after,
             sweep_every_s=orders_settings.park_sweep_s,
             metrics=ParkingMetrics.register(runtime.registry),
@@ -76,8 +79,10 @@ def create_app(settings: ServiceSettings, *, clock: Callable[[], datetime] = utc
     app.state.orders = OrdersContext(
         engine=runtime.engine,
         shop_keeping=shop_keeping,
+        orders=OrderRepository(runtime.engine),
+        plans=PlanRepository(runtime.engine),
         intake=WebhookIntake(
-            ShopRepository(runtime.engine, box),
+            shop_repository,
             lambda: OrdersUnitOfWork(runtime.engine, outbox=outbox),
             topic=orders_settings.topic_orders,
             group_size=orders_settings.webhook_group_size,

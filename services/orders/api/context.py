@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 from prometheus_client import CollectorRegistry, Counter
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.orders.service.ports import OrderReader, PlanStore
 from services.orders.service.rate_limit import TokenBucketLimiter
 from services.orders.service.shops import ShopKeeping
 from services.orders.service.webhook_intake import WebhookIntake
@@ -20,6 +21,8 @@ from services.orders.service.webhook_intake import WebhookIntake
 class OrdersContext:
     engine: AsyncEngine
     shop_keeping: ShopKeeping
+    orders: OrderReader
+    plans: PlanStore
     intake: WebhookIntake
     clock: Callable[[], datetime]
     """Aware UTC: when a webhook is received."""

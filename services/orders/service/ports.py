@@ -5,11 +5,11 @@ group runs in (with its repositories and outbox) and the shop directory the webh
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Any, Protocol, Self
 
 from services.orders.domain.events import RecordedEvent
 from services.orders.domain.plans import Plan
@@ -138,3 +138,71 @@ class ShopDirectory(Protocol):
     async def shops_with_plans(self, wanted: Sequence[ShopWanted]) -> list[ShopWithPlans | None]:
         """One answer per item, in order (None: no such shop); one query for all."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class StoredOrder:
+    """An order row: its shop, its stream (oldest first) and the terms stamped at placement."""
+
+    order_id: str
+    shop_id: str
+    events: tuple[RecordedEvent, ...]
+    terms: dict[str, Any] | None
+
+
+class OrderReader(Protocol):
+    async def find(self, order_id: str, *, shop_id: str | None) -> list[StoredOrder]:
+        """The orders with this id: of shop ``shop_id`` only (at most one), else of every
+        shop, ordered by shop id. A parked order's stream is its held facts."""
+        ...
+
+
+class PlanStore(Protocol):
+    async def add(self, plan: Plan) -> bool:
+        """Store ``plan``; False (nothing stored) when its shop does not exist."""
+        ...
+
+    async def of_shop(self, shop_id: str) -> list[Plan] | None:
+        """Every plan of the shop, oldest first; None when the shop does not exist."""
+        ...
+
+
+class ShopStore(Protocol):
+    """Shops with their secrets in the clear (sealed at rest by the implementation)."""
+
+    @property
+    def active_kid(self) -> str:
+        """The key id new secrets are sealed under."""
+        ...
+
+    async def add_if_absent(self, shop: Shop) -> tuple[Shop | None, bool]:
+        """Store ``shop`` unless one has its id: (the stored shop, whether this created it)."""
+        ...
+
+    async def change(self, shop_id: str, change: Callable[[Shop], Shop]) -> Shop | None:
+        """Apply ``change`` to the shop, row-locked, in one transaction, and store its result
+        (None: no such shop). Whatever ``change`` raises aborts it, storing nothing."""
+        ...
+
+    async def reseal(self, batch_size: int) -> int:
+        """Store again, sealed under the active key, up to ``batch_size`` shops whose secrets
+        are plain or under another key; returns how many."""
+        ...
+
+    async def count_to_reseal(self) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ParkedCount:
+    orders: int
+    oldest_age_s: float
+    """Seconds since the oldest was parked (0 when none)."""
+
+
+class ParkingStore(Protocol):
+    async def park_stale(self, *, waited_s: float, limit: int) -> int:
+        """Park at most ``limit`` orders still awaiting their placement whose last fact arrived
+        more than ``waited_s`` seconds ago (by the database's clock); returns how many."""
+        ...
+
+    async def parked_count(self) -> ParkedCount: ...

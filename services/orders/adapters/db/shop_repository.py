@@ -1,5 +1,6 @@
-"""SQL of the shops the webhook edge reads: a group of webhooks' shops, with their plans active
-at each placement's instant, in one query (``service.ports.ShopDirectory``).
+"""Shops on PostgreSQL: ``service.ports.ShopStore`` (creation, secret changes, resealing) and
+``service.ports.ShopDirectory``, the shops the webhook edge reads: a group of webhooks' shops,
+with their plans active at each placement's instant, in one query.
 
 Runs on the asyncpg connection of a pooled connection, outside any transaction (reading a shop
 and its plans needs no lock). Sealed secrets are opened once per distinct sealed value and
@@ -8,7 +9,7 @@ remembered (bounded): a webhook's verification then costs no decryption.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import lru_cache
 
@@ -16,7 +17,17 @@ import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.orders.adapters.db.plans import plan_of
-from services.orders.adapters.db.shops import CURRENT, PREVIOUS, place
+from services.orders.adapters.db.shops import (
+    CURRENT,
+    PREVIOUS,
+    count_shops_to_reseal,
+    get_shop,
+    insert_shop_if_absent,
+    lock_shop,
+    lock_shops_to_reseal,
+    place,
+    save_secrets,
+)
 from services.orders.adapters.secret_box import SecretBox
 from services.orders.domain.plans import Plan
 from services.orders.domain.shop import Shop
@@ -35,11 +46,43 @@ _SHOPS_WITH_PLANS = (
 
 
 class ShopRepository:
-    """``services.orders.service.ports.ShopDirectory`` on PostgreSQL (see the module doc)."""
+    """``ShopStore`` and ``ShopDirectory`` of ``services.orders.service.ports`` (see the module
+    doc)."""
 
     def __init__(self, engine: AsyncEngine, box: SecretBox) -> None:
         self._engine = engine
+        self._box = box
         self._open = lru_cache(maxsize=4096)(box.open)
+
+    @property
+    def active_kid(self) -> str:
+        return self._box.active_kid
+
+    async def add_if_absent(self, shop: Shop) -> tuple[Shop | None, bool]:
+        async with self._engine.begin() as conn:
+            if await insert_shop_if_absent(conn, shop, self._box):
+                return shop, True
+            return await get_shop(conn, shop.shop_id, self._box), False
+
+    async def change(self, shop_id: str, change: Callable[[Shop], Shop]) -> Shop | None:
+        async with self._engine.begin() as conn:
+            shop = await lock_shop(conn, shop_id, self._box)
+            if shop is None:
+                return None
+            changed = change(shop)
+            await save_secrets(conn, changed, self._box)
+        return changed
+
+    async def reseal(self, batch_size: int) -> int:
+        async with self._engine.begin() as conn:
+            shops = await lock_shops_to_reseal(conn, self._box, batch_size)
+            for shop in shops:
+                await save_secrets(conn, shop, self._box)
+        return len(shops)
+
+    async def count_to_reseal(self) -> int:
+        async with self._engine.connect() as conn:
+            return await count_shops_to_reseal(conn, self._box)
 
     async def shops_with_plans(self, wanted: Sequence[ShopWanted]) -> list[ShopWithPlans | None]:
         shop_ids = sorted({w.shop_id for w in wanted})
