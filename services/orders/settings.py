@@ -31,7 +31,7 @@ class OrdersSettings(ServiceSettings):
     db_pool_pre_ping: bool = Field(
         False,
         validation_alias="DB_POOL_PRE_PING",
-        description="off: the webhook path checks its connection locally (webhook_store)",
+        description="off: the webhook path checks its connection locally (unit_of_work)",
     )
     webhook_rate_per_s: float = Field(
         5_000, gt=0, validation_alias="ORDERS_WEBHOOK_RATE_PER_S", description="per shop"
