@@ -81,7 +81,10 @@ class OrdersUnitOfWork(SqlUnitOfWork):
     """
 
     def __init__(self, engine: AsyncEngine, *, outbox: Table) -> None:
-        super().__init__(engine, outbox=outbox)
+        # Neither outbox nor inbox for the base class: its writers would run on SQLAlchemy's
+        # own (lazily begun, never committed) transaction here, so they refuse instead; the
+        # outbox rows go through ``record`` and ``commit``.
+        super().__init__(engine)
         self._commit_sql = _commit_sql(outbox)
         self._driver: asyncpg.Connection | None = None
         self._recorded: tuple[Any, ...] | None = None
