@@ -10,7 +10,12 @@ from datetime import datetime
 from fastapi import FastAPI, Request
 from starlette.responses import Response
 
+from services.orders.adapters.db.orders import OrderRepository
+from services.orders.adapters.db.parking import ParkingRepository
+from services.orders.adapters.db.plan_repository import PlanRepository
+from services.orders.adapters.db.shop_repository import ShopRepository
 from services.orders.adapters.db.tables import outbox
+from services.orders.adapters.db.unit_of_work import OrdersUnitOfWork
 from services.orders.adapters.secret_box import SecretBox
 from services.orders.api import orders, plans, shops, webhooks
 from services.orders.api.context import OrdersContext, webhooks_received_counter
@@ -20,7 +25,7 @@ from services.orders.service.parking import Parking, ParkingMetrics
 from services.orders.service.rate_limit import TokenBucketLimiter
 from services.orders.service.resealing import Resealing
 from services.orders.service.shops import ShopKeeping
-from services.orders.service.webhooks import WebhookPorts
+from services.orders.service.webhook_intake import WebhookIntake
 from services.orders.settings import OrdersSettings
 from shared.http.auth import tokens_router
 from shared.logging import configure_logging
@@ -40,9 +45,9 @@ def create_app(settings: ServiceSettings, *, clock: Callable[[], datetime] = utc
     runtime = ServiceRuntime.from_settings(orders_settings)
     runtime.add_outbox_relay(outbox)
     box = SecretBox(orders_settings.secret_key_ring)
+    shop_repository = ShopRepository(runtime.engine, box)
     shop_keeping = ShopKeeping(
-        engine=runtime.engine,
-        box=box,
+        store=shop_repository,
         clock=clock,
         previous_secret_grace=orders_settings.previous_secret_grace,
     )
@@ -51,7 +56,7 @@ def create_app(settings: ServiceSettings, *, clock: Callable[[], datetime] = utc
     )
     runtime.workers.append(
         Parking(
-            engine=runtime.engine,
+            store=ParkingRepository(runtime.engine),
             park_after=orders_settings.park_after,
             sweep_every_s=orders_settings.park_sweep_s,
             metrics=ParkingMetrics.register(runtime.registry),
@@ -74,13 +79,16 @@ def create_app(settings: ServiceSettings, *, clock: Callable[[], datetime] = utc
     app.state.orders = OrdersContext(
         engine=runtime.engine,
         shop_keeping=shop_keeping,
-        webhook_ports=WebhookPorts(
-            engine=runtime.engine,
-            outbox=outbox,
+        orders=OrderRepository(runtime.engine),
+        plans=PlanRepository(runtime.engine),
+        intake=WebhookIntake(
+            shop_repository,
+            lambda: OrdersUnitOfWork(runtime.engine, outbox=outbox),
             topic=orders_settings.topic_orders,
-            clock=clock,
-            box=box,
+            group_size=orders_settings.webhook_group_size,
+            group_wait_s=orders_settings.webhook_group_wait_ms / 1000,
         ),
+        clock=clock,
         limiter=TokenBucketLimiter(
             rate_per_s=orders_settings.webhook_rate_per_s,
             burst=orders_settings.webhook_burst,

@@ -31,13 +31,28 @@ class OrdersSettings(ServiceSettings):
     db_pool_pre_ping: bool = Field(
         False,
         validation_alias="DB_POOL_PRE_PING",
-        description="off: the webhook path checks its connection locally (webhook_store)",
+        description="off: the webhook path checks its connection locally (unit_of_work)",
     )
     webhook_rate_per_s: float = Field(
         5_000, gt=0, validation_alias="ORDERS_WEBHOOK_RATE_PER_S", description="per shop"
     )
     webhook_burst: int = Field(
         10_000, ge=1, validation_alias="ORDERS_WEBHOOK_BURST", description="per shop"
+    )
+    webhook_group_size: int = Field(
+        32,
+        ge=1,
+        le=1_000,
+        validation_alias="ORDERS_WEBHOOK_GROUP_SIZE",
+        description="webhooks committed in one transaction at most (group commit)",
+    )
+    webhook_group_wait_ms: float = Field(
+        2,
+        ge=0,
+        le=1_000,
+        validation_alias="ORDERS_WEBHOOK_GROUP_WAIT_MS",
+        description="a group is committed this long after its first webhook arrived, if it "
+        "did not fill up before",
     )
     failed_verifications_per_s: float = Field(
         1,

@@ -129,21 +129,34 @@ def locked_outbox_insert_sql(outbox: Table, *, first_param: int = 1, also_with: 
     draw their ids only after every lock is held, which is what keeps per-key order on the topic.
     Run it with the asyncpg driver connection inside the caller's transaction.
     """
+    locks, insert = _locked_outbox_insert(outbox, first_param)
+    ctes = f"{also_with}, {locks}" if also_with else locks
+    return f"WITH {ctes} {insert}"
+
+
+def locked_outbox_insert_ctes(outbox: Table, *, first_param: int = 1) -> str:
+    """`locked_outbox_insert_sql` as two CTEs (``outbox_locks``, then ``outbox_rows``, which
+    returns one row per inserted record), for a caller whose statement does more and returns
+    something of its own: ``WITH <its CTEs>, <these> SELECT ...``. Same parameters."""
+    locks, insert = _locked_outbox_insert(outbox, first_param)
+    return f"{locks}, outbox_rows AS ({insert} RETURNING 1)"
+
+
+def _locked_outbox_insert(outbox: Table, first_param: int) -> tuple[str, str]:
     # Only placeholders and the table's own name are put into the text; every value is bound.
     keys, topic, key_values, values, headers = (f"${first_param + n}" for n in range(5))
     locks = (
         "outbox_locks AS (SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT "  # noqa: S608
         f"hashtextextended(k, 7) AS h FROM unnest({keys}::text[]) k) s ORDER BY h)"
     )
-    ctes = f"{also_with}, {locks}" if also_with else locks
-    return (
-        f"WITH {ctes} "  # noqa: S608
-        f'INSERT INTO "{outbox.name}" (topic, key, value, headers) '
+    insert = (
+        f'INSERT INTO "{outbox.name}" (topic, key, value, headers) '  # noqa: S608
         f"SELECT {topic}::text, r.key, r.value, r.headers FROM unnest("
         f"{key_values}::bytea[], {values}::bytea[], {headers}::jsonb[]) "
         "WITH ORDINALITY AS r(key, value, headers, n) "
         "CROSS JOIN (SELECT count(*) FROM outbox_locks) AS held ORDER BY r.n"
     )
+    return locks, insert
 
 
 def locked_outbox_insert_args(

@@ -235,12 +235,10 @@ def record_of_json(
     subject: str | None = None,
     schemaversion: int = 1,
 ) -> KafkaRecord:
-    """A record whose value is event data the caller already encoded as compact UTF-8 JSON (a
-    JSON object, as ``to_kafka`` writes it); the context is checked as ``record_of_model`` does.
-
-    For writers that encode straight from their own types (checked against the topic's model
-    by their tests) instead of building the model only to serialise it.
-    """
+    """A record whose value is already the compact UTF-8 JSON object of valid event data, as
+    ``to_kafka`` would write it (the caller vouches for both: nothing is parsed or validated
+    here). For producers that encode straight from their own types on a hot path. Raises
+    ValueError where ``new_envelope`` would refuse the context."""
     if not (event_id and source and type and key) or subject == "" or schemaversion < 1:
         raise ValueError("an envelope needs a non-empty id, source, type and key")
     if time.tzinfo is None or time.utcoffset() is None:

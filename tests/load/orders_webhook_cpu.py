@@ -105,8 +105,10 @@ async def run(count: int, concurrency: int) -> None:
             cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
             pg1 = await _backend_cpu_seconds(engine)
             pg = sum(seconds - pg0.get(pid, 0.0) for pid, seconds in pg1.items())
+            groups = app.state.orders.intake.groups.groups_flushed
             print(
-                f"{count} webhooks, concurrency {concurrency}: statuses={statuses} "
+                f"{count} webhooks, concurrency {concurrency}, {count / max(groups, 1):.1f} per "
+                f"group: statuses={statuses} "
                 f"CPU {cpu / count * 1000:.2f} ms per webhook (PostgreSQL backends "
                 f"{pg / count * 1000:.2f} ms), wall {wall:.1f}s ({count / wall:.0f}/s)"
             )

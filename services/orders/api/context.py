@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
 from prometheus_client import CollectorRegistry, Counter
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.orders.service.ports import OrderReader, PlanStore
 from services.orders.service.rate_limit import TokenBucketLimiter
 from services.orders.service.shops import ShopKeeping
-from services.orders.service.webhooks import WebhookPorts
+from services.orders.service.webhook_intake import WebhookIntake
 
 
 @dataclass(frozen=True, slots=True)
 class OrdersContext:
     engine: AsyncEngine
     shop_keeping: ShopKeeping
-    webhook_ports: WebhookPorts
+    orders: OrderReader
+    plans: PlanStore
+    intake: WebhookIntake
+    clock: Callable[[], datetime]
+    """Aware UTC: when a webhook is received."""
     limiter: TokenBucketLimiter
     """Per verified shop."""
     failed_verifications: TokenBucketLimiter
@@ -39,12 +46,17 @@ def webhooks_received_counter(registry: CollectorRegistry) -> Counter:
     )
 
 
-async def get_context(request: Request) -> OrdersContext:
-    """Async on purpose: FastAPI runs a sync dependency in a worker thread, per request."""
+def orders_context(request: Request) -> OrdersContext:
+    """The context the composition root put on ``app.state.orders``."""
     context = getattr(request.app.state, "orders", None)
     if not isinstance(context, OrdersContext):
         raise RuntimeError("app.state.orders is not set to an OrdersContext")
     return context
+
+
+async def get_context(request: Request) -> OrdersContext:
+    """Async on purpose: FastAPI runs a sync dependency in a worker thread, per request."""
+    return orders_context(request)
 
 
 ContextDep = Annotated[OrdersContext, Depends(get_context)]

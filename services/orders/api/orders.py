@@ -28,6 +28,6 @@ async def get_order(
     is a 409 ``order-in-several-shops`` listing them in ``shops``. The admin and the merchant
     see the whole order; a creator or an agency what its own commission comes from, not the
     order's totals or another party's terms (``OrderPublic``; the rule is ``shared.privacy``)."""
-    view = await order_view(context.engine, order_id, reader=principal, shop_id=shop_id)
+    view = await order_view(context.orders, order_id, reader=principal, shop_id=shop_id)
     sees = visibility(principal, view.shop_id)
     return OrderPublic.of(view.shop_id, view.state, view.terms, sees)

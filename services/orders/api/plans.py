@@ -31,7 +31,7 @@ async def add(
         starts_at=body.starts_at,
         ends_at=body.ends_at,
     )
-    return PlanPublic.of(await create_plan(context.engine, plan))
+    return PlanPublic.of(await create_plan(context.plans, plan))
 
 
 @router.get("/v1/shops/{shop_id}/plans")
@@ -40,4 +40,4 @@ async def list_(
 ) -> list[PlanPublic]:
     """The shop's plans, oldest first (admin, or a read token of this shop)."""
     require_read_access(principal, "merchant", shop_id)
-    return [PlanPublic.of(plan) for plan in await shop_plans(context.engine, shop_id)]
+    return [PlanPublic.of(plan) for plan in await shop_plans(context.plans, shop_id)]

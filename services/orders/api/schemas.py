@@ -11,9 +11,9 @@ from typing import Annotated, Any, Literal
 from fastapi import Path, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from services.orders.adapters.db.shops import Shop
 from services.orders.domain.order import OrderState
 from services.orders.domain.plans import Plan
+from services.orders.domain.shop import Shop
 from shared.privacy import Visibility
 
 _EVERYTHING = Visibility(everything=True)

@@ -18,14 +18,12 @@ from __future__ import annotations
 
 import hashlib
 import math
-from datetime import datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from services.orders.adapters.db.shops import Shop
-from services.orders.api.context import ContextDep, OrdersContext
+from services.orders.api.context import OrdersContext, orders_context
 from services.orders.api.problems import as_problem, invalid_payload
 from services.orders.api.schemas import ShopIdPath, WebhookAccepted
 from services.orders.api.signature import verify_signature
@@ -38,7 +36,9 @@ from services.orders.api.webhook_schemas import (
     webhook_body_schema,
 )
 from services.orders.domain.errors import OrdersDomainError
-from services.orders.service.webhooks import WebhookAnswer, WebhookDelivery, handle_webhook
+from services.orders.domain.facts import Placed
+from services.orders.service.errors import ShopNotFound
+from services.orders.service.messages import ReceivedWebhook, WebhookAnswer
 from shared.http.problems import ProblemError
 
 router = APIRouter(tags=["webhooks"])
@@ -68,11 +68,12 @@ _OUTCOME_BY_STATUS = {
         }
     },
 )
-async def receive_webhook(
-    shop_id: ShopIdPath, request: Request, context: ContextDep
-) -> JSONResponse:
+async def receive_webhook(shop_id: ShopIdPath, request: Request) -> JSONResponse:
     """202 ``{"event_id"}`` for a new fact (also one held until the placement arrives), the
     same answer for a repeated ``webhook-id`` with the same body."""
+    # Read directly, not as a dependency: this is the hot path, and FastAPI's dependency
+    # resolution per request costs more than the lookup.
+    context = orders_context(request)
     try:
         answer = await _receive(shop_id, request, context)
     except (ProblemError, OrdersDomainError) as error:
@@ -95,38 +96,42 @@ async def _receive(shop_id: str, request: Request, context: OrdersContext) -> We
     if failing > 0:
         raise _too_many("This client failed verification too often; retry later.", failing)
     body = await request.body()  # at most MAX_WEBHOOK_BODY_BYTES: the middleware saw to it
-    # Parsed before authentication only to fetch a placement's plans with the shop; a bad
-    # payload is reported after the signature check, so an unsigned caller learns nothing.
+    # Parsed once, before authentication, only to fetch a placement's plans with the shop; a
+    # bad payload is reported after the signature check, so an unsigned caller learns nothing.
     parsed: WebhookCreate | ProblemError
     try:
         parsed = webhook_adapter.validate_json(body)
     except ValidationError as error:
         parsed = _invalid_payload(error)
-
-    def admit(shop: Shop, now: datetime) -> WebhookDelivery:
-        verify_signature(shop.valid_secrets(now), body, request.headers)
-        over_rate = context.limiter.try_acquire(shop.shop_id)
-        if over_rate > 0:
-            raise _too_many(
-                f"Shop {shop.shop_id} is over its webhook rate; retry later.", over_rate
-            )
-        webhook_id = request.headers["webhook-id"]
-        if len(webhook_id) > MAX_WEBHOOK_ID_LENGTH or not webhook_id.isprintable():
-            raise ProblemError(
-                422, "Invalid webhook", "webhook-id must be at most 200 printable characters"
-            )
-        if isinstance(parsed, ProblemError):
-            raise parsed
-        webhook = parsed
-        request.state.webhook_type = webhook.type
-        return WebhookDelivery(
+    placed_at = parsed.occurred_at if isinstance(parsed, PlacedWebhook) else None
+    now = context.clock()  # the receipt time, also what the events are recorded at
+    found = await context.intake.shop_with_plans(shop_id, placed_at)
+    if found is None:
+        raise ShopNotFound(f"no shop {shop_id}")
+    shop = found.shop
+    verify_signature(shop.valid_secrets(now), body, request.headers)
+    over_rate = context.limiter.try_acquire(shop.shop_id)
+    if over_rate > 0:
+        raise _too_many(f"Shop {shop.shop_id} is over its webhook rate; retry later.", over_rate)
+    webhook_id = request.headers["webhook-id"]
+    if len(webhook_id) > MAX_WEBHOOK_ID_LENGTH or not webhook_id.isprintable():
+        raise ProblemError(
+            422, "Invalid webhook", "webhook-id must be at most 200 printable characters"
+        )
+    if isinstance(parsed, ProblemError):
+        raise parsed
+    request.state.webhook_type = parsed.type
+    fact = to_fact(parsed)
+    return await context.intake.submit(
+        ReceivedWebhook(
+            shop=shop,
             webhook_id=webhook_id,
             body_sha256=hashlib.sha256(body).digest(),
-            fact=to_fact(webhook),
+            fact=fact,
+            received_at=now,
+            plans=found.plans if isinstance(fact, Placed) else (),
         )
-
-    placed_at = parsed.occurred_at if isinstance(parsed, PlacedWebhook) else None
-    return await handle_webhook(context.webhook_ports, shop_id, admit, placed_at=placed_at)
+    )
 
 
 def _client(request: Request) -> str:

@@ -100,6 +100,17 @@ AcceptedEvent = OrderPlaced | Delivered | Refunded | Cancelled
 OrderEvent = AcceptedEvent | FactHeld | HeldFactDropped
 
 
+@dataclass(frozen=True, slots=True)
+class RecordedEvent:
+    """One entry of an order's stream: the event, its position (``seq`` from 1), its id (the
+    published ``ce_id`` when it is published) and when it was recorded (aware)."""
+
+    seq: int
+    event_id: str
+    recorded_at: datetime
+    event: OrderEvent
+
+
 BusinessKey = tuple[datetime, int, str]
 
 

@@ -129,7 +129,8 @@ def _validate_placement(placed: Placed) -> None:
 
 
 def _validate_line(where: Loc, line: Line) -> None:
-    _require_text(f"{field_name(where)}.sku", line.sku)
+    if not isinstance(line.sku, str) or not line.sku:
+        _require_text(f"{field_name(where)}.sku", line.sku)
     _require_int((*where, "quantity"), line.quantity, minimum=1, maximum=MAX_QUANTITY)
     _require_int((*where, "unit_price"), line.unit_price, minimum=0, maximum=MAX_AMOUNT)
     _require_int((*where, "discount"), line.discount, minimum=0, maximum=MAX_AMOUNT)
@@ -146,6 +147,9 @@ def _require_text(name: str, value: object) -> None:
 
 
 def _require_int(loc: Loc, value: object, *, minimum: int, maximum: int) -> None:
+    # The common case first and cheapest (no field name is built unless something is wrong).
+    if type(value) is int and minimum <= value <= maximum:
+        return
     name = field_name(loc)
     if not is_int(value):
         raise InvalidOrder(f"{name} must be an integer, got {type(value).__name__}")

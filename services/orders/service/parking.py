@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.orders.adapters.db.parking import park_stale_orders, parked_count
+from services.orders.service.ports import ParkingStore
 from shared.logging import get_logger
 from shared.stopping import repeat
 
@@ -52,7 +51,7 @@ class ParkingMetrics:
 
 @dataclass(frozen=True, slots=True)
 class Parking:
-    engine: AsyncEngine
+    store: ParkingStore
     park_after: timedelta
     sweep_every_s: float
     metrics: ParkingMetrics
@@ -63,16 +62,14 @@ class Parking:
         total = 0
         waited_s = self.park_after.total_seconds()
         while True:
-            async with self.engine.begin() as conn:
-                parked = await park_stale_orders(conn, waited_s=waited_s, limit=self.batch_size)
+            parked = await self.store.park_stale(waited_s=waited_s, limit=self.batch_size)
             total += parked
             if parked < self.batch_size:
                 break
         if total:
             self.metrics.parked.inc(total)
             log.warning("orders_parked", count=total, waited_longer_than=str(self.park_after))
-        async with self.engine.connect() as conn:
-            now_parked = await parked_count(conn)
+        now_parked = await self.store.parked_count()
         self.metrics.parked_now.set(now_parked.orders)
         self.metrics.oldest_age.set(now_parked.oldest_age_s)
         return total

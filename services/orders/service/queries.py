@@ -12,12 +12,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from services.orders.adapters.db.orders import find_orders
 from services.orders.domain.order import OrderState
 from services.orders.service.errors import OrderInSeveralShops, OrderNotFound
-from services.orders.service.webhooks import fold
+from services.orders.service.ports import OrderReader
+from services.orders.service.webhook_group import fold
 from shared.auth import Principal
 from shared.privacy import readable
 
@@ -33,15 +31,14 @@ class OrderView:
 
 
 async def order_view(
-    engine: AsyncEngine, order_id: str, *, reader: Principal, shop_id: str | None = None
+    orders: OrderReader, order_id: str, *, reader: Principal, shop_id: str | None = None
 ) -> OrderView:
     """The order ``order_id`` (of shop ``shop_id`` when given) that ``reader`` is a party to.
 
     Raises ``OrderNotFound`` when there is none (whether it does not exist or is another
     party's) and ``OrderInSeveralShops`` when several shops' orders of that id qualify.
     """
-    async with engine.connect() as conn:
-        stored = await find_orders(conn, order_id, shop_id=shop_to_read(reader, shop_id))
+    stored = await orders.find(order_id, shop_id=shop_to_read(reader, shop_id))
     candidates = [
         OrderView(order_id=order_id, shop_id=row.shop_id, state=state, terms=row.terms)
         for row in stored

@@ -32,7 +32,7 @@ class Resealing:
     async def once(self) -> int:
         resealed = await reseal_secrets(self._keeping)
         if resealed:
-            log.info("webhook_secrets_resealed", shops=resealed, kid=self._keeping.box.active_kid)
+            log.info("webhook_secrets_resealed", shops=resealed, kid=self._keeping.store.active_kid)
         self._left.set(await shops_to_reseal(self._keeping))
         return resealed
 

@@ -15,19 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from services.orders.adapters.db.shops import (
-    Shop,
-    count_shops_to_reseal,
-    get_shop,
-    insert_shop_if_absent,
-    lock_shop,
-    lock_shops_to_reseal,
-    save_secrets,
-)
-from services.orders.adapters.secret_box import SecretBox
+from services.orders.domain.shop import Shop
 from services.orders.service.errors import ShopConflict, ShopNotFound, UnknownRegion
+from services.orders.service.ports import ShopStore
 from shared.regions import UnknownRegionError, region_terms
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the Standard Webhooks prefix, not a secret
@@ -41,11 +31,10 @@ def new_webhook_secret() -> str:
 
 @dataclass(frozen=True, slots=True)
 class ShopKeeping:
-    """What the shop use cases need: the database, the secret box, the clock and the grace
-    period of a rotated-out secret."""
+    """What the shop use cases need: the shops, the clock and the grace period of a rotated-out
+    secret."""
 
-    engine: AsyncEngine
-    box: SecretBox
+    store: ShopStore
     clock: Callable[[], datetime]
     previous_secret_grace: timedelta = timedelta(hours=24)
 
@@ -61,9 +50,7 @@ async def create_shop(keeping: ShopKeeping, shop_id: str, region: str) -> tuple[
     except UnknownRegionError:
         raise UnknownRegion(f"region {region!r} is not configured") from None
     candidate = Shop(shop_id, region, currency, new_webhook_secret(), None)
-    async with keeping.engine.begin() as conn:
-        created = await insert_shop_if_absent(conn, candidate, keeping.box)
-        shop = candidate if created else await get_shop(conn, shop_id, keeping.box)
+    shop, created = await keeping.store.add_if_absent(candidate)
     if shop is None:  # pragma: no cover - a shop is never deleted
         raise ShopNotFound(f"no shop {shop_id}")
     if shop.region != region:
@@ -78,33 +65,34 @@ async def rotate_secret(keeping: ShopKeeping, shop_id: str) -> Shop:
     ``ShopConflict``.
     """
     now = keeping.clock()
-    async with keeping.engine.begin() as conn:
-        shop = await lock_shop(conn, shop_id, keeping.box)
-        if shop is None:
-            raise ShopNotFound(f"no shop {shop_id}")
+
+    def rotate(shop: Shop) -> Shop:
         if shop.previous_secret_valid(now):
             raise ShopConflict(
                 f"shop {shop_id} has a previous secret valid until "
                 f"{shop.previous_secret_expires_at}; retire it before rotating"
             )
-        rotated = replace(
+        return replace(
             shop,
             webhook_secret=new_webhook_secret(),
             previous_webhook_secret=shop.webhook_secret,
             previous_secret_expires_at=now + keeping.previous_secret_grace,
         )
-        await save_secrets(conn, rotated, keeping.box)
+
+    rotated = await keeping.store.change(shop_id, rotate)
+    if rotated is None:
+        raise ShopNotFound(f"no shop {shop_id}")
     return rotated
 
 
 async def retire_secret(keeping: ShopKeeping, shop_id: str) -> Shop:
     """Stop accepting the pre-rotation secret (idempotent: nothing to retire is fine)."""
-    async with keeping.engine.begin() as conn:
-        shop = await lock_shop(conn, shop_id, keeping.box)
-        if shop is None:
-            raise ShopNotFound(f"no shop {shop_id}")
-        retired = replace(shop, previous_webhook_secret=None, previous_secret_expires_at=None)
-        await save_secrets(conn, retired, keeping.box)
+    retired = await keeping.store.change(
+        shop_id,
+        lambda shop: replace(shop, previous_webhook_secret=None, previous_secret_expires_at=None),
+    )
+    if retired is None:
+        raise ShopNotFound(f"no shop {shop_id}")
     return retired
 
 
@@ -113,15 +101,11 @@ async def reseal_secrets(keeping: ShopKeeping, batch_size: int = 500) -> int:
     encryption, or under a key being rotated out); returns how many shops were rewritten."""
     total = 0
     while True:
-        async with keeping.engine.begin() as conn:
-            shops = await lock_shops_to_reseal(conn, keeping.box, batch_size)
-            for shop in shops:
-                await save_secrets(conn, shop, keeping.box)
-        total += len(shops)
-        if len(shops) < batch_size:
+        resealed = await keeping.store.reseal(batch_size)
+        total += resealed
+        if resealed < batch_size:
             return total
 
 
 async def shops_to_reseal(keeping: ShopKeeping) -> int:
-    async with keeping.engine.connect() as conn:
-        return await count_shops_to_reseal(conn, keeping.box)
+    return await keeping.store.count_to_reseal()

@@ -18,6 +18,7 @@ from services.orders.domain.events import (
     OrderEvent,
     OrderPlaced,
     PricedLine,
+    RecordedEvent,
 )
 from services.orders.domain.facts import Agency, Cancelled, Delivered, Refunded
 from services.orders.domain.plans import PlanType
@@ -26,23 +27,11 @@ LaterFact = Delivered | Refunded | Cancelled
 
 
 @dataclass(frozen=True, slots=True)
-class StoredEvent:
-    """One entry of an order's stream: the event, its id and when it was recorded."""
-
-    seq: int
-    event_id: str
-    recorded_at: datetime
-    event: OrderEvent
+class StoredEvent(RecordedEvent):
+    """A ``RecordedEvent`` with its JSON form (the ``orders.events`` entry)."""
 
     def to_json(self) -> dict[str, Any]:
-        kind, data = encode_event(self.event)
-        return {
-            "seq": self.seq,
-            "event_id": self.event_id,
-            "recorded_at": self.recorded_at.isoformat(),
-            "kind": kind,
-            "data": data,
-        }
+        return recorded_to_json(self)
 
     @classmethod
     def from_json(cls, entry: dict[str, Any]) -> StoredEvent:
@@ -52,6 +41,18 @@ class StoredEvent:
             recorded_at=datetime.fromisoformat(entry["recorded_at"]),
             event=decode_event(entry["kind"], entry["data"]),
         )
+
+
+def recorded_to_json(recorded: RecordedEvent) -> dict[str, Any]:
+    """The ``orders.events`` entry of one recorded event."""
+    kind, data = encode_event(recorded.event)
+    return {
+        "seq": recorded.seq,
+        "event_id": recorded.event_id,
+        "recorded_at": recorded.recorded_at.isoformat(),
+        "kind": kind,
+        "data": data,
+    }
 
 
 def encode_event(event: OrderEvent) -> tuple[str, dict[str, Any]]:

@@ -1,31 +1,27 @@
-"""SQL for orders: one row per order, keyed by ``(shop_id, order_id)``, holding its event
-stream (locked while a webhook decides, see
-``webhook_store.WebhookStore.claim_delivery_and_lock_order``)."""
+"""SQL for reading orders: one row per order, keyed by ``(shop_id, order_id)``, holding its
+event stream (written by the webhook path, ``unit_of_work``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.orders.adapters.db.event_codec import StoredEvent
 from services.orders.adapters.db.tables import orders, parked_orders
+from services.orders.service.ports import StoredOrder
 
 
-@dataclass(frozen=True, slots=True)
-class StoredOrder:
-    """An order row: its shop, its stream (oldest first) and the terms stamped at placement."""
+class OrderRepository:
+    """``services.orders.service.ports.OrderReader`` on PostgreSQL."""
 
-    order_id: str
-    shop_id: str
-    events: tuple[StoredEvent, ...]
-    terms: dict[str, Any] | None
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
 
-    @property
-    def is_new(self) -> bool:
-        return not self.events
+    async def find(self, order_id: str, *, shop_id: str | None) -> list[StoredOrder]:
+        async with self._engine.connect() as conn:
+            return await find_orders(conn, order_id, shop_id=shop_id)
 
 
 async def find_orders(

@@ -1,13 +1,13 @@
 """SQL of parking: orders that waited too long for their placement move their held facts to
 ``parked_orders`` (the row stays, status ``parked``, stream empty); the order's next webhook
-takes them back (``webhook_store.WebhookStore.claim_delivery_and_lock_order``)."""
+takes them back (``order_repository``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from services.orders.service.ports import ParkedCount
 
 # Rows a webhook holds locked are skipped: that webhook is about to change the order anyway.
 _PARK = text(
@@ -27,13 +27,6 @@ _COUNT = text(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class ParkedCount:
-    orders: int
-    oldest_age_s: float
-    """Seconds since the oldest was parked (0 when none)."""
-
-
 async def park_stale_orders(conn: AsyncConnection, *, waited_s: float, limit: int) -> int:
     """Park at most ``limit`` orders still awaiting their placement whose last fact arrived
     more than ``waited_s`` seconds ago (by the database's clock); returns how many."""
@@ -44,3 +37,18 @@ async def park_stale_orders(conn: AsyncConnection, *, waited_s: float, limit: in
 async def parked_count(conn: AsyncConnection) -> ParkedCount:
     row = (await conn.execute(_COUNT)).one()
     return ParkedCount(orders=int(row[0]), oldest_age_s=float(row[1]))
+
+
+class ParkingRepository:
+    """``services.orders.service.ports.ParkingStore`` on PostgreSQL."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def park_stale(self, *, waited_s: float, limit: int) -> int:
+        async with self._engine.begin() as conn:
+            return await park_stale_orders(conn, waited_s=waited_s, limit=limit)
+
+    async def parked_count(self) -> ParkedCount:
+        async with self._engine.connect() as conn:
+            return await parked_count(conn)
