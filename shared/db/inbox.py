@@ -28,7 +28,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import TextClause
 
-TopicPartition = tuple[str, int]
+from shared.service.unit_of_work import TopicPartition
 
 
 def define_inbox_tables(metadata: MetaData) -> tuple[Table, Table]:

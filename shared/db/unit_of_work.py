@@ -17,32 +17,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Protocol, Self, TypeVar
+from typing import Self
 
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
-from shared.db.inbox import TopicPartition, claim_new_events, load_positions, save_positions
+from shared.db.inbox import claim_new_events, load_positions, save_positions
 from shared.db.outbox import RecordLike, add_to_outbox
-
-
-class HasEventId(Protocol):
-    @property
-    def event_id(self) -> str: ...
-
-
-M = TypeVar("M", bound=HasEventId)
-
-
-def only_new(messages: Sequence[M], new_ids: set[str]) -> list[M]:
-    """The messages whose id is in ``new_ids``, in order, each id once."""
-    seen: set[str] = set()
-    fresh = []
-    for message in messages:
-        if message.event_id in new_ids and message.event_id not in seen:
-            seen.add(message.event_id)
-            fresh.append(message)
-    return fresh
+from shared.service.unit_of_work import M, TopicPartition, only_new
 
 
 @dataclass(frozen=True, slots=True)

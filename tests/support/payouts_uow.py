@@ -16,9 +16,9 @@ from typing import Self, TypeVar
 
 from services.payouts.domain.balances import Payee, PayeeBalance
 from services.payouts.domain.holds import Hold, OrderKey
-from services.payouts.service.ports import PayoutsRepository, TopicPartition
+from services.payouts.service.ports import PayoutsRepository
 from shared.db.outbox import RecordLike
-from shared.db.unit_of_work import HasEventId, only_new
+from shared.service.unit_of_work import HasEventId, TopicPartition, only_new
 
 M = TypeVar("M", bound=HasEventId)
 

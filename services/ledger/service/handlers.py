@@ -17,8 +17,8 @@ from services.ledger.domain.fold import evolve
 from services.ledger.domain.outputs import Incoming
 from services.ledger.domain.state import LedgerState, OrderKey
 from services.ledger.service.ports import LedgerUnitOfWork
-from shared.db.inbox import TopicPartition
 from shared.events.payouts_v1 import PayoutCreated, PayoutFailed, PayoutPaid
+from shared.service.unit_of_work import TopicPartition
 
 CONSUMER_NAME = "ledger"
 """The inbox's consumer name: dedupe markers and positions are stored under it."""

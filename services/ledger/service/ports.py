@@ -5,16 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
-from types import TracebackType
-from typing import Protocol, Self, TypeVar
+from typing import Protocol
 
 from services.ledger.domain.journal import JournalEntry
 from services.ledger.domain.outputs import Publication
 from services.ledger.domain.state import OrderKey, OrderState, PayoutState
-from shared.db.inbox import TopicPartition
-from shared.db.unit_of_work import HasEventId
-
-M = TypeVar("M", bound=HasEventId)
+from shared.service.unit_of_work import InboxUnitOfWork
 
 
 class JournalPort(Protocol):
@@ -38,7 +34,7 @@ class PayoutsPort(Protocol):
         """Store the new state of these payouts."""
 
 
-class LedgerUnitOfWork(Protocol):
+class LedgerUnitOfWork(InboxUnitOfWork, Protocol):
     """One transaction: rolls back unless ``commit()`` is called inside ``async with``."""
 
     @property
@@ -49,22 +45,6 @@ class LedgerUnitOfWork(Protocol):
 
     @property
     def payouts(self) -> PayoutsPort: ...
-
-    async def __aenter__(self) -> Self: ...
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None: ...
-
-    async def commit(self) -> None: ...
-
-    async def claim_new(self, messages: Sequence[M]) -> list[M]:
-        """Mark the messages handled; only those not handled before come back, each once."""
-
-    async def save_positions(self, next_offsets: Mapping[TopicPartition, int]) -> None: ...
 
     async def publish(self, publications: Sequence[Publication], recorded_at: datetime) -> None:
         """Queue ``ledger.v1`` publications; they are sent only after commit."""

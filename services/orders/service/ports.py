@@ -8,13 +8,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Any, Protocol
 
 from services.orders.domain.events import RecordedEvent
 from services.orders.domain.plans import Plan
 from services.orders.domain.shop import Shop
 from shared.db.outbox import RecordLike
+from shared.service.unit_of_work import UnitOfWork
 
 ShopKey = tuple[str, str]
 """``(shop_id, some id of that shop)``: an order is ``(shop_id, order_id)``, a delivery
@@ -84,18 +84,9 @@ class GroupRead:
     priors: Mapping[ShopKey, PriorDelivery]
 
 
-class WebhookUnitOfWork(Protocol):
+class WebhookUnitOfWork(UnitOfWork, Protocol):
     """One atomic write for a group of webhooks, checked against what the group read: nothing
     is written unless ``commit()`` succeeds (optimistic: no lock is held while deciding)."""
-
-    async def __aenter__(self) -> Self: ...
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None: ...
 
     async def read(self, orders: Sequence[ShopKey], deliveries: Sequence[ShopKey]) -> GroupRead:
         """The streams of these orders (absent: no row) and the recorded deliveries of these

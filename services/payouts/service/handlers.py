@@ -17,8 +17,9 @@ from services.payouts.service.ledger_events import (
     apply_ledger_event,
     orders_of,
 )
-from services.payouts.service.ports import TopicPartition, UnitOfWork
+from services.payouts.service.ports import UnitOfWork
 from shared.events import ledger_v1
+from shared.service.unit_of_work import TopicPartition
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from types import TracebackType
-from typing import Protocol, Self, TypeVar, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from services.payouts.domain.balances import Payee, PayeeBalance
 from services.payouts.domain.holds import Hold, OrderKey
@@ -18,10 +17,7 @@ from services.payouts.domain.reconciliation import (
     ProviderStatus,
 )
 from shared.db.outbox import RecordLike
-from shared.db.unit_of_work import HasEventId
-
-TopicPartition = tuple[str, int]
-M = TypeVar("M", bound=HasEventId)
+from shared.service.unit_of_work import InboxUnitOfWork
 
 
 class HoldsRepository(Protocol):
@@ -125,7 +121,7 @@ class PayoutsRepository(Protocol):
         ...
 
 
-class UnitOfWork(Protocol):
+class UnitOfWork(InboxUnitOfWork, Protocol):
     """One transaction: ``async with uow:`` ... ``await uow.commit()``; leaving the block
     without committing rolls everything back. The same surface as
     ``shared.db.unit_of_work.SqlUnitOfWork`` plus this service's repositories."""
@@ -138,25 +134,6 @@ class UnitOfWork(Protocol):
 
     @property
     def payouts(self) -> PayoutsRepository: ...
-
-    async def __aenter__(self) -> Self: ...
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None: ...
-
-    async def commit(self) -> None: ...
-
-    async def claim_new(self, messages: Sequence[M]) -> list[M]:
-        """The messages not handled before, in order, each event id once."""
-        ...
-
-    async def save_positions(self, next_offsets: Mapping[TopicPartition, int]) -> None: ...
-
-    async def stored_positions(self) -> dict[TopicPartition, int]: ...
 
     async def add_to_outbox(self, topic: str, records: Sequence[RecordLike]) -> None: ...
 

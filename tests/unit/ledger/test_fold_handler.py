@@ -15,8 +15,8 @@ from services.ledger.domain.journal import JournalEntry
 from services.ledger.domain.outputs import Incoming, Publication
 from services.ledger.domain.state import OrderKey, OrderState, PayoutState
 from services.ledger.service.handlers import FoldBatch, fold_batch
-from shared.db.unit_of_work import HasEventId
 from shared.events.orders_v1 import OrderRefunded
+from shared.service.unit_of_work import HasEventId
 from tests.support.ledger_events import T0, placed
 
 M = TypeVar("M", bound=HasEventId)
@@ -121,6 +121,9 @@ class FakeUnitOfWork:
 
     async def save_positions(self, next_offsets: Mapping[tuple[str, int], int]) -> None:
         self._positions.update(next_offsets)
+
+    async def stored_positions(self) -> dict[tuple[str, int], int]:
+        return dict(self._positions)
 
     async def publish(self, publications: Sequence[Publication], recorded_at: datetime) -> None:
         self._publications += publications
