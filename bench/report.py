@@ -55,7 +55,8 @@ RESULT_KEYS = (
     "replay_events_per_s",
     "replay_verify_events_per_s",
     "replay_rebuild_events_per_s",
-    "replay_modes_note",
+    "replay_verify_cpu_us_per_event",
+    "replay_rebuild_cpu_us_per_event",
     # peers
     "peer_events",
     "peer_eventsourcing_events_per_s",
@@ -149,8 +150,6 @@ def table(results: Mapping[str, Any]) -> str:
     rows = [(k, _cell(v)) for k, v in results.items() if not isinstance(v, list)]
     width = max((len(k) for k, _ in rows), default=0)
     lines = [f"{k:<{width}}  {v}" for k, v in rows]
-    if results.get("replay_verify_events_per_s") is None and results.get("replay_modes_note"):
-        lines.append(f"(replay verify n/a: {results['replay_modes_note']})")
     if results.get("saturation_generator_kept_up") is False:
         lines.append(
             f"(saturation: the load generator offered only "

@@ -17,12 +17,12 @@
    load generator), from /proc: where the 2 cores go.
 4. Peak RSS of each service (VmHWM) and of the whole stack (services, Kafka, PostgreSQL).
 5. The ledger fold and replay benchmark (`bench/ledger_fold.py`) on a pre-filled topic: one
-   in-process fold, the replay, and two `python -m services.ledger fold` replicas in one group.
+   in-process fold, two `python -m services.ledger fold` replicas in one group, and the replay
+   CLI in each mode: `replay --mode verify` against the live fold's database (it must match),
+   `replay --mode rebuild` into a fresh one.
 6. Peers (`bench/peers.py`), right after the fold: the `eventsourcing` library and a naive
    asyncpg loop storing the fold's own event stream (same orders, same events), each in a
    database of its own.
-7. The replay CLI in each mode (`bench/replay_modes.py`): `python -m services.ledger replay
-   --mode verify|rebuild` on the same stream; a mode the CLI lacks is null, with the reason.
 Prints one table and writes `--output` (`bench/results.json`; with `--quick`, a smoke test of
 every stage in a minute or two, `.local/bench-results-quick.json`). Loopback only; every wait is
 bounded. Rates are wall clock on a shared 2-core machine; CPU figures are CPU time.
@@ -48,9 +48,10 @@ Keys of the results (`bench.report.RESULT_KEYS`; null where a figure could not b
 - memory: `service_rss_mib` by service, `max_service_rss_mib`, `stack_rss_mib`.
 - fold and replay: `fold_events` (events in the stream), `fold_events_per_s` (one in-process
   fold), `fold_cpu_us_per_event` (that fold's CPU in this process, the client side),
-  `fold_2_replicas_events_per_s`, `replay_events_per_s` (in-process replay);
+  `fold_2_replicas_events_per_s`, `replay_events_per_s` (rebuild, kept for continuity);
   `replay_verify_events_per_s`, `replay_rebuild_events_per_s` (the CLI's modes, as it reports
-  them), `replay_modes_note` (why a mode is null; empty when both were measured).
+  them), `replay_verify_cpu_us_per_event`, `replay_rebuild_cpu_us_per_event` (the command and
+  its worker processes).
 - peers: `peer_events` (equals `fold_events`: the same stream), `peer_eventsourcing_events_per_s`,
   `peer_eventsourcing_cpu_us_per_event`, `peer_naive_events_per_s`,
   `peer_naive_cpu_us_per_event` (CPU of this process, the client side, per event);
@@ -70,7 +71,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import generator_check, ledger_fold, peers, replay_modes
+from bench import generator_check, ledger_fold, peers
 from bench.report import complete, peer_ratios, table
 from bench.stack_load import stack_benchmark
 from services.ledger.process_tuning import tune_garbage_collector
@@ -109,7 +110,9 @@ def quick_plan(rate: float, consumers_nice: int) -> Plan:
 
 async def fold_and_peers(fold_orders: int) -> dict[str, Any]:
     """The fold bench, then the peers on the same stream right after it (the machine's load
-    drifts: the closer in time, the fairer the ratio), then the replay CLI's modes."""
+    drifts: the closer in time, the fairer the ratio). The fold bench also runs the replay CLI
+    in both modes: verify against the live fold's database (it must match), rebuild into a
+    fresh one."""
     tune_garbage_collector()  # the fold below runs in this process, tuned as the ledger's is
     fold = await ledger_fold.main(fold_orders, 500, FOLD_REPLICAS)
     results: dict[str, Any] = {
@@ -122,10 +125,10 @@ async def fold_and_peers(fold_orders: int) -> dict[str, Any]:
         "replay_events_per_s": fold.get("replay_events_per_second"),
     }
     results |= await peers.main(fold_orders)  # the fold's orders: the same events
-    modes = await replay_modes.main(fold_orders)
-    results["replay_verify_events_per_s"] = modes["verify"].events_per_s
-    results["replay_rebuild_events_per_s"] = modes["rebuild"].events_per_s
-    results["replay_modes_note"] = "; ".join(m.note for m in modes.values() if m.note)
+    results["replay_verify_events_per_s"] = fold.get("replay_verify_events_per_second")
+    results["replay_verify_cpu_us_per_event"] = fold.get("replay_verify_cpu_us_per_event")
+    results["replay_rebuild_events_per_s"] = fold.get("replay_rebuild_events_per_second")
+    results["replay_rebuild_cpu_us_per_event"] = fold.get("replay_cpu_us_per_event")
     return results
 
 

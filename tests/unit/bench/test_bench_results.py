@@ -11,7 +11,6 @@ import pytest
 
 from bench import run, stack_load
 from bench.generator_check import achieved_offered_per_s, kept_up
-from bench.replay_modes import read_outcome
 from bench.report import (
     RESULT_KEYS,
     complete,
@@ -57,7 +56,6 @@ def sample_results() -> dict[str, Any]:
         "peer_eventsourcing_events_per_s": 1500,
         "peer_naive_events_per_s": 4000,
         "replay_verify_events_per_s": None,
-        "replay_modes_note": "replay ignored --mode verify (it wrote journal entries)",
     }
     return values | peer_ratios(values)
 
@@ -103,14 +101,13 @@ def test_the_systems_cpu_per_order_leaves_the_load_generator_out() -> None:
     assert system_cpu_ms_per_order(by_component) == 1.35
 
 
-def test_the_table_shows_every_scalar_result_and_says_why_one_is_missing() -> None:
+def test_the_table_shows_every_scalar_result_and_n_a_where_one_is_missing() -> None:
     results = sample_results()
     printed = table(results)
     for key, value in results.items():
         if not isinstance(value, list | dict):
             assert re.search(rf"^{key}\s", printed, re.MULTILINE), key
     assert re.search(r"^replay_verify_events_per_s\s+n/a$", printed, re.MULTILINE)
-    assert "(replay verify n/a: replay ignored --mode verify" in printed
     assert "orders 0.8, postgres 0.3, load_generator 0.2" in printed
 
 
@@ -160,29 +157,3 @@ def test_quick_mode_still_offers_the_top_rate() -> None:
     assert plan.steps()[-1] == 2000
     assert run.Plan(1000, 10, 10, 0, 20_000).steps()[-1] == 1000
     assert max(run.STEP_RATES) >= 2000
-
-
-class TestReplayModeOutcome:
-    def test_a_mode_the_cli_lacks_is_null_with_its_usage_error(self) -> None:
-        outcome = read_outcome("verify", 2, "", "usage: ... replay [--mode {rebuild}]\n", 0)
-        assert outcome.events_per_s is None
-        assert "exited 2: usage:" in outcome.note
-
-    def test_a_verify_that_wrote_entries_ignored_the_mode(self) -> None:
-        outcome = read_outcome("verify", 0, '{"records_per_second": 4609.2}\n', "", 120)
-        assert outcome.events_per_s is None
-        assert "ignored --mode verify" in outcome.note
-
-    def test_a_run_that_names_another_mode_is_not_taken(self) -> None:
-        outcome = read_outcome("verify", 0, '{"mode": "rebuild", "events_per_second": 9}', "", 0)
-        assert outcome.events_per_s is None
-
-    def test_the_rate_the_cli_reports_is_taken(self) -> None:
-        printed = 'log line\n{"mode": "verify", "events_per_second": 123456.7}\n'
-        assert read_outcome("verify", 0, printed, "", 0).events_per_s == 123457
-        rebuild = read_outcome("rebuild", 0, '{"records_per_second": 4609.2}', "", 120)
-        assert rebuild.events_per_s == 4609
-        assert rebuild.note == ""
-
-    def test_output_without_a_json_object_is_null(self) -> None:
-        assert read_outcome("rebuild", 0, "done\n", "", 0).events_per_s is None
