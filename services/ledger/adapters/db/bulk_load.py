@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.ledger.adapters.db.copy import copy_records
 from services.ledger.domain.journal import JournalEntry
 from services.ledger.domain.state import OrderState, PayoutState
 from shared.db.outbox import RecordLike
@@ -135,18 +136,12 @@ class BulkLoader:
 async def copy_rows(
     conn: AsyncConnection, table: str, rows: list[Row], columns: Sequence[str] | None = None
 ) -> None:
-    """``COPY`` the rows into the table, in the transaction ``conn`` has open (it must have run
-    a statement already: the driver opens the transaction lazily)."""
-    if not rows:
-        return
-    raw = await conn.get_raw_connection()
-    driver: Any = raw.driver_connection
-    await driver.copy_records_to_table(
-        table, records=rows, columns=list(columns or _COLUMNS[table])
-    )
+    """``COPY`` the rows into the table, its columns as ``COPY_COLUMNS`` lists them unless
+    given (``copy_records``: in the transaction ``conn`` has open)."""
+    await copy_records(conn, table, columns or COPY_COLUMNS[table], rows)
 
 
-_COLUMNS: dict[str, tuple[str, ...]] = {
+COPY_COLUMNS: dict[str, tuple[str, ...]] = {
     "accounts": ("code", "party_type", "party_id", "currency", "sub_account"),
     "journal_entries": (
         "id",

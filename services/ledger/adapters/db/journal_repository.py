@@ -14,6 +14,7 @@ import msgspec
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.ledger.adapters.db.bulk_load import COPY_COLUMNS
 from services.ledger.adapters.db.copy import copy_records
 from services.ledger.domain.journal import JournalEntry, entry_id_text
 
@@ -22,29 +23,6 @@ _INSERT_ACCOUNTS = text(
     "SELECT * FROM unnest(CAST(:code AS text[]), CAST(:party_type AS text[]), "
     "CAST(:party_id AS text[]), CAST(:currency AS text[]), CAST(:sub_account AS text[])) "
     "ON CONFLICT DO NOTHING"
-)
-_ENTRY_COLUMNS = (
-    "id",
-    "event_id",
-    "order_id",
-    "shop_id",
-    "kind",
-    "currency",
-    "occurred_at",
-    "rule_version",
-    "details",
-    "recorded_at",
-)
-_POSTING_COLUMNS = (
-    "entry_id",
-    "line_no",
-    "account",
-    "currency",
-    "amount",
-    "leg",
-    "plan_id",
-    "rate_bps",
-    "occurred_at",
 )
 _DETAILS = msgspec.json.Encoder(order="sorted")
 
@@ -104,5 +82,7 @@ class JournalRepository:
                         occurred_at,
                     )
                 )
-        await copy_records(self._connection, "journal_entries", _ENTRY_COLUMNS, entry_rows)
-        await copy_records(self._connection, "postings", _POSTING_COLUMNS, posting_rows)
+        await copy_records(
+            self._connection, "journal_entries", COPY_COLUMNS["journal_entries"], entry_rows
+        )
+        await copy_records(self._connection, "postings", COPY_COLUMNS["postings"], posting_rows)
